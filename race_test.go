@@ -1,0 +1,5 @@
+//go:build race
+
+package approov_test
+
+const raceEnabled = true

@@ -1,0 +1,547 @@
+package approov_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/approov-gateway/approov"
+	"github.com/approov-gateway/approov/approovtest"
+)
+
+// Fixed material for the tests: a 64-byte secret as Approov issues, a
+// second one for "signed by someone else", and a clock.
+var (
+	testSecret  = []byte("approov-gateway test secret: 64 bytes of key material for HS256!")
+	otherSecret = []byte("a different secret, as a failed attestation's token is signed ..")
+	testNow     = time.Unix(1_800_000_000, 250_000_000)
+	testExp     = testNow.Add(5 * time.Minute)
+	signer      = approovtest.MustSigner(approov.HS256, testSecret, "")
+	otherSigner = approovtest.MustSigner(approov.HS256, otherSecret, "")
+)
+
+func init() {
+	if len(testSecret) != 64 || len(otherSecret) != 64 {
+		panic("test secrets must be 64 bytes")
+	}
+}
+
+func mustSign(t testing.TB, s *approovtest.Signer, claims map[string]any) string {
+	t.Helper()
+	tok, err := s.Sign(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func mustSignJSON(t testing.TB, s *approovtest.Signer, header, claims string) string {
+	t.Helper()
+	tok, err := s.SignJSON([]byte(header), []byte(claims))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func newTestVerifier(t testing.TB, opts ...approov.Option) *approov.Verifier {
+	t.Helper()
+	opts = append([]approov.Option{approov.WithSecret(testSecret), approov.WithClock(func() time.Time { return testNow })}, opts...)
+	v, err := approov.NewVerifier(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+const hs256Header = `{"alg":"HS256","typ":"JWT"}`
+
+func expClaims(extra string) string {
+	return fmt.Sprintf(`{"exp":%s%s}`, approovtest.NumericDate(testExp), extra)
+}
+
+// b64 re-encodes a segment, for hand-made tokens.
+func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+func TestVerify(t *testing.T) {
+	valid := mustSignJSON(t, signer, hs256Header, expClaims(`,"did":"ExampleApproovTokenDID==","ip":"1.2.3.4"`))
+	parts := strings.Split(valid, ".")
+	tests := []struct {
+		name   string
+		token  string
+		opts   []approov.Option
+		reason string
+	}{
+		{"valid", valid, nil, "ok"},
+		{"fractional exp", mustSignJSON(t, signer, hs256Header, `{"exp":1800000000.75}`), nil, "ok"},
+		{"integer exp", mustSignJSON(t, signer, hs256Header, `{"exp":1800000300}`), nil, "ok"},
+		{"exponent exp", mustSignJSON(t, signer, hs256Header, `{"exp":1.8000003e9}`), nil, "ok"},
+		{"header field order", mustSignJSON(t, signer, `{"typ":"JWT","alg":"HS256"}`, expClaims("")), nil, "ok"},
+		{"header without typ", mustSignJSON(t, signer, `{"alg":"HS256"}`, expClaims("")), nil, "ok"},
+		{"escaped alg", mustSignJSON(t, signer, `{"alg":"HS\u0032\u00356"}`, expClaims("")), nil, "ok"},
+		{"b64 true", mustSignJSON(t, signer, `{"alg":"HS256","b64":true}`, expClaims("")), nil, "ok"},
+		{"unknown claims kept", mustSignJSON(t, signer, hs256Header, expClaims(`,"x":{"y":[1,"z"]}`)), nil, "ok"},
+
+		{"empty", "", nil, "token_missing"},
+		{"SDK status word", "NO_NETWORK", nil, "token_status"},
+		{"too large", valid + strings.Repeat("A", approov.DefaultMaxTokenSize), nil, "token_too_large"},
+		{"too large for option", valid, []approov.Option{approov.WithMaxTokenSize(100)}, "token_too_large"},
+		{"garbage", "not a token", nil, "token_malformed"},
+		{"one dot", parts[0] + "." + parts[1], nil, "token_malformed"},
+		{"four segments", valid + ".x", nil, "token_malformed"},
+		{"empty signature", parts[0] + "." + parts[1] + ".", nil, "token_malformed"},
+		{"empty header", "." + parts[1] + "." + parts[2], nil, "token_malformed"},
+		{"empty payload", parts[0] + ".." + parts[2], nil, "token_malformed"},
+		{"padded signature", valid + "=", nil, "token_malformed"},
+		{"standard alphabet", parts[0] + "." + parts[1] + "." + strings.NewReplacer("-", "+", "_", "/").Replace(parts[2]) + "+/", nil, "token_malformed"},
+		{"non-canonical trailing bits", parts[0] + "." + parts[1] + "." + flipTrailingBits(parts[2]), nil, "token_malformed"},
+		{"newline in signature", parts[0] + "." + parts[1] + "." + parts[2][:8] + "\n" + parts[2][8:], nil, "token_malformed"},
+		{"carriage return in header", parts[0][:4] + "\r" + parts[0][4:] + "." + parts[1] + "." + parts[2], nil, "token_malformed"},
+		{"space in payload", parts[0] + ". " + parts[1] + "." + parts[2], nil, "token_signature"},
+		{"header not JSON", b64("alg=HS256") + "." + parts[1] + "." + parts[2], nil, "token_malformed"},
+		{"header is an array", mustSignJSON(t, signer, `["HS256"]`, expClaims("")), nil, "token_malformed"},
+		{"header duplicate alg", mustSignJSON(t, signer, `{"alg":"none","alg":"HS256"}`, expClaims("")), nil, "token_malformed"},
+		{"header alg not a string", mustSignJSON(t, signer, `{"alg":256}`, expClaims("")), nil, "token_malformed"},
+		{"header kid not a string", mustSignJSON(t, signer, `{"alg":"HS256","kid":7}`, expClaims("")), nil, "token_malformed"},
+		{"header invalid UTF-8", mustSignJSON(t, signer, "{\"alg\":\"HS256\",\"x\":\"\xff\"}", expClaims("")), nil, "token_malformed"},
+
+		{"alg none, no signature", b64(`{"alg":"none"}`) + "." + parts[1] + ".", nil, "token_malformed"},
+		{"alg none, with signature", b64(`{"alg":"none"}`) + "." + parts[1] + "." + parts[2], nil, "token_algorithm"},
+		{"alg missing", mustSignJSON(t, signer, `{"typ":"JWT"}`, expClaims("")), nil, "token_algorithm"},
+		{"alg lower case", mustSignJSON(t, signer, `{"alg":"hs256"}`, expClaims("")), nil, "token_algorithm"},
+		{"alg HS512", mustSignJSON(t, signer, `{"alg":"HS512"}`, expClaims("")), nil, "token_algorithm"},
+		{"alg RS256 with a secret", mustSignJSON(t, signer, `{"alg":"RS256"}`, expClaims("")), nil, "token_algorithm"},
+		{"crit header", mustSignJSON(t, signer, `{"alg":"HS256","crit":["exp"],"exp":1}`, expClaims("")), nil, "token_algorithm"},
+		{"b64 false", mustSignJSON(t, signer, `{"alg":"HS256","b64":false}`, expClaims("")), nil, "token_algorithm"},
+
+		{"other secret", mustSignJSON(t, otherSigner, hs256Header, expClaims("")), nil, "token_signature"},
+		{"signature truncated", valid[:len(valid)-3], nil, "token_signature"},
+		{"signature of other payload", parts[0] + "." + b64(expClaims(`,"did":"forged"`)) + "." + parts[2], nil, "token_signature"},
+		{"signature too long", valid + strings.Repeat("A", 800), nil, "token_signature"},
+
+		{"exp missing", mustSignJSON(t, signer, hs256Header, `{"did":"x"}`), nil, "token_claims_invalid"},
+		{"exp empty string", mustSignJSON(t, signer, hs256Header, `{"exp":""}`), nil, "token_claims_invalid"},
+		{"exp numeric string", mustSignJSON(t, signer, hs256Header, `{"exp":"1800000300"}`), nil, "token_claims_invalid"},
+		{"exp null", mustSignJSON(t, signer, hs256Header, `{"exp":null}`), nil, "token_claims_invalid"},
+		{"exp true", mustSignJSON(t, signer, hs256Header, `{"exp":true}`), nil, "token_claims_invalid"},
+		{"exp huge", mustSignJSON(t, signer, hs256Header, `{"exp":1e20}`), nil, "token_claims_invalid"},
+		{"exp overflowing double", mustSignJSON(t, signer, hs256Header, `{"exp":1e400}`), nil, "token_claims_invalid"},
+		{"exp past", mustSignJSON(t, signer, hs256Header, `{"exp":1799999999}`), nil, "token_expired"},
+		{"exp now", mustSignJSON(t, signer, hs256Header, `{"exp":1800000000.25}`), nil, "token_expired"},
+		{"exp negative", mustSignJSON(t, signer, hs256Header, `{"exp":-1}`), nil, "token_expired"},
+		{"exp past within leeway", mustSignJSON(t, signer, hs256Header, `{"exp":1799999990}`), []approov.Option{approov.WithLeeway(20 * time.Second)}, "ok"},
+		{"exp past beyond leeway", mustSignJSON(t, signer, hs256Header, `{"exp":1799999970}`), []approov.Option{approov.WithLeeway(20 * time.Second)}, "token_expired"},
+		{"nbf future", mustSignJSON(t, signer, hs256Header, expClaims(`,"nbf":1800000010`)), nil, "token_not_yet_valid"},
+		{"nbf past", mustSignJSON(t, signer, hs256Header, expClaims(`,"nbf":1799999990`)), nil, "ok"},
+		{"nbf future within leeway", mustSignJSON(t, signer, hs256Header, expClaims(`,"nbf":1800000010`)), []approov.Option{approov.WithLeeway(20 * time.Second)}, "ok"},
+		{"nbf not a number", mustSignJSON(t, signer, hs256Header, expClaims(`,"nbf":"0"`)), nil, "token_claims_invalid"},
+		{"iat future", mustSignJSON(t, signer, hs256Header, expClaims(`,"iat":1800000010`)), nil, "token_not_yet_valid"},
+		{"iat past", mustSignJSON(t, signer, hs256Header, expClaims(`,"iat":1799999990`)), nil, "ok"},
+
+		{"payload not JSON", mustSignJSON(t, signer, hs256Header, `exp=1`), nil, "token_malformed"},
+		{"payload an array", mustSignJSON(t, signer, hs256Header, `[1800000300]`), nil, "token_malformed"},
+		{"payload duplicate exp", mustSignJSON(t, signer, hs256Header, `{"exp":1,"exp":1800000300}`), nil, "token_malformed"},
+		{"payload escaped duplicate exp", mustSignJSON(t, signer, hs256Header, `{"exp":1800000300,"\u0065xp":1}`), nil, "token_malformed"},
+		{"payload duplicate unknown claim", mustSignJSON(t, signer, hs256Header, expClaims(`,"x":1,"x":2`)), nil, "token_malformed"},
+		{"payload lone surrogate", mustSignJSON(t, signer, hs256Header, expClaims(`,"did":"\ud800"`)), nil, "token_malformed"},
+		{"payload invalid UTF-8", mustSignJSON(t, signer, hs256Header, expClaims(",\"did\":\"\xc3\x28\"")), nil, "token_malformed"},
+		{"payload NaN", mustSignJSON(t, signer, hs256Header, expClaims(`,"x":NaN`)), nil, "token_malformed"},
+		{"payload nested too deep", mustSignJSON(t, signer, hs256Header, expClaims(`,"x":`+strings.Repeat("[", 80)+strings.Repeat("]", 80))), nil, "token_malformed"},
+		{"did not a string", mustSignJSON(t, signer, hs256Header, expClaims(`,"did":12`)), nil, "token_claims_invalid"},
+		{"pay not a string", mustSignJSON(t, signer, hs256Header, expClaims(`,"pay":{}`)), nil, "token_claims_invalid"},
+
+		{"issuer matches", mustSignJSON(t, signer, hs256Header, expClaims(`,"iss":"approov.io"`)), []approov.Option{approov.WithIssuer("approov.io")}, "ok"},
+		{"issuer differs", mustSignJSON(t, signer, hs256Header, expClaims(`,"iss":"evil"`)), []approov.Option{approov.WithIssuer("approov.io")}, "token_claims_invalid"},
+		{"issuer missing", valid, []approov.Option{approov.WithIssuer("approov.io")}, "token_claims_invalid"},
+		{"issuer unchecked", mustSignJSON(t, signer, hs256Header, expClaims(`,"iss":"anyone"`)), nil, "ok"},
+		{"audience string", mustSignJSON(t, signer, hs256Header, expClaims(`,"aud":"api"`)), []approov.Option{approov.WithAudience("api")}, "ok"},
+		{"audience in list", mustSignJSON(t, signer, hs256Header, expClaims(`,"aud":["web","api"]`)), []approov.Option{approov.WithAudience("api")}, "ok"},
+		{"audience not in list", mustSignJSON(t, signer, hs256Header, expClaims(`,"aud":["web"]`)), []approov.Option{approov.WithAudience("api")}, "token_claims_invalid"},
+		{"audience missing", valid, []approov.Option{approov.WithAudience("api")}, "token_claims_invalid"},
+		{"audience list with number", mustSignJSON(t, signer, hs256Header, expClaims(`,"aud":["api",1]`)), []approov.Option{approov.WithAudience("api")}, "token_claims_invalid"},
+		{"audience not configured", mustSignJSON(t, signer, hs256Header, expClaims(`,"aud":"api"`)), nil, "token_claims_invalid"},
+		{"empty audience not configured", mustSignJSON(t, signer, hs256Header, expClaims(`,"aud":[]`)), nil, "ok"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := newTestVerifier(t, tt.opts...)
+			_, err := v.Verify(tt.token)
+			if got := approov.Reason(err); got != tt.reason {
+				t.Fatalf("Verify: reason %q (%v), want %q", got, err, tt.reason)
+			}
+			if err != nil && tt.token != "" && strings.Contains(err.Error(), tt.token) {
+				t.Fatalf("error %q contains the token", err)
+			}
+		})
+	}
+}
+
+// flipTrailingBits changes the unused low bits of the last character of an
+// unpadded base64url segment, giving a non-canonical spelling of the same
+// bytes that lenient decoders accept.
+func flipTrailingBits(seg string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, seg[len(seg)-1])
+	return seg[:len(seg)-1] + string(alphabet[last|1])
+}
+
+func TestVerifyClaims(t *testing.T) {
+	tok := mustSignJSON(t, approovtest.MustSigner(approov.HS256, testSecret, "key-1"), `{"alg":"HS256","kid":"key-1"}`,
+		`{"exp":4708683205.891912,"nbf":1700000000,"iat":1799999999,"did":"ExampleApproovTokenDID==","ip":"1.2.3.4",`+
+			`"pay":"f3U2fniBJVE04Tdecj0d6orV9qT9t52TjfHxdUqDBgY=","arc":"RVhBTVBMRQ==","ipk":"MFkwEwYH","mskid":"m1",`+
+			`"iss":"approov","sub":"s\u00e9","aud":"api","custom":{"n":1}}`)
+	v := newTestVerifier(t, approov.WithAudience("api"))
+	c, err := v.Verify(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := approov.Claims{
+		Expiry:                time.Unix(4708683205, 891912000),
+		NotBefore:             time.Unix(1700000000, 0),
+		IssuedAt:              time.Unix(1799999999, 0),
+		DeviceID:              "ExampleApproovTokenDID==",
+		IP:                    "1.2.3.4",
+		PayloadHash:           "f3U2fniBJVE04Tdecj0d6orV9qT9t52TjfHxdUqDBgY=",
+		AttestationResponse:   "RVhBTVBMRQ==",
+		InstallationPublicKey: "MFkwEwYH",
+		MessageSigningKeyID:   "m1",
+		Issuer:                "approov",
+		Subject:               "s\u00e9",
+		KeyID:                 "key-1",
+		Algorithm:             "HS256",
+	}
+	// Float seconds carry about a microsecond of precision at this
+	// magnitude.
+	if d := c.Expiry.Sub(want.Expiry); d < -time.Microsecond || d > time.Microsecond {
+		t.Errorf("Expiry = %v, want %v", c.Expiry, want.Expiry)
+	}
+	for _, f := range []struct{ name, got, want string }{
+		{"DeviceID", c.DeviceID, want.DeviceID}, {"IP", c.IP, want.IP}, {"PayloadHash", c.PayloadHash, want.PayloadHash},
+		{"AttestationResponse", c.AttestationResponse, want.AttestationResponse},
+		{"InstallationPublicKey", c.InstallationPublicKey, want.InstallationPublicKey},
+		{"MessageSigningKeyID", c.MessageSigningKeyID, want.MessageSigningKeyID},
+		{"Issuer", c.Issuer, want.Issuer}, {"Subject", c.Subject, want.Subject},
+		{"KeyID", c.KeyID, want.KeyID}, {"Algorithm", c.Algorithm, want.Algorithm},
+	} {
+		if f.got != f.want {
+			t.Errorf("%s = %q, want %q", f.name, f.got, f.want)
+		}
+	}
+	if !c.NotBefore.Equal(want.NotBefore) || !c.IssuedAt.Equal(want.IssuedAt) {
+		t.Errorf("NotBefore, IssuedAt = %v, %v", c.NotBefore, c.IssuedAt)
+	}
+	if len(c.Audience) != 1 || c.Audience[0] != "api" {
+		t.Errorf("Audience = %q", c.Audience)
+	}
+	if !c.HasPayloadHash() {
+		t.Error("HasPayloadHash = false")
+	}
+	var custom struct {
+		Custom struct{ N int } `json:"custom"`
+	}
+	if err := c.Decode(&custom); err != nil || custom.Custom.N != 1 {
+		t.Errorf("Decode: %v, %+v", err, custom)
+	}
+	if !strings.HasPrefix(c.RawJSON(), `{"exp":4708683205.891912,`) {
+		t.Errorf("RawJSON = %s", c.RawJSON())
+	}
+}
+
+func TestVerifyStatusAndErrorsCarryNoToken(t *testing.T) {
+	v := newTestVerifier(t)
+	_, err := v.Verify(mustSignJSON(t, otherSigner, hs256Header, expClaims("")))
+	if !errors.Is(err, approov.ErrBadSignature) {
+		t.Fatalf("errors.Is(%v, ErrBadSignature) = false", err)
+	}
+	var e *approov.Error
+	if !errors.As(err, &e) || e.Reason() != "token_signature" || e.Detail() == "" {
+		t.Fatalf("errors.As(*Error): %#v", err)
+	}
+}
+
+func TestKeySelection(t *testing.T) {
+	k1, _ := approov.NewSecretKey("k1", testSecret)
+	k2, _ := approov.NewSecretKey("k2", otherSecret)
+	anon, _ := approov.NewSecretKey("", otherSecret)
+	s1 := approovtest.MustSigner(approov.HS256, testSecret, "k1")
+	s2 := approovtest.MustSigner(approov.HS256, otherSecret, "k2")
+	s2as1 := approovtest.MustSigner(approov.HS256, otherSecret, "k1")
+	s3 := approovtest.MustSigner(approov.HS256, testSecret, "k3")
+	claims := map[string]any{"exp": testExp}
+	tests := []struct {
+		name   string
+		keys   []*approov.Key
+		token  string
+		reason string
+	}{
+		{"kid selects k1", []*approov.Key{k1, k2}, mustSign(t, s1, claims), "ok"},
+		{"kid selects k2", []*approov.Key{k1, k2}, mustSign(t, s2, claims), "ok"},
+		{"kid k1 but signed by k2", []*approov.Key{k1, k2}, mustSign(t, s2as1, claims), "token_signature"},
+		{"unknown kid", []*approov.Key{k1, k2}, mustSign(t, s3, claims), "token_unknown_key"},
+		{"no kid tries every key", []*approov.Key{k1, k2}, mustSign(t, otherSigner, claims), "ok"},
+		{"unknown kid falls back to keys without id", []*approov.Key{k1, anon}, mustSign(t, approovtest.MustSigner(approov.HS256, otherSecret, "zzz"), claims), "ok"},
+		{"rotation: second anonymous key", []*approov.Key{mustKey(t, "", testSecret), anon}, mustSign(t, otherSigner, claims), "ok"},
+		{"rotation: neither key", []*approov.Key{mustKey(t, "", testSecret), anon}, mustSign(t, approovtest.MustSigner(approov.HS256, []byte(strings.Repeat("z", 64)), ""), claims), "token_signature"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := approov.NewVerifier(approov.WithKeys(tt.keys...), approov.WithClock(func() time.Time { return testNow }))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := v.Verify(tt.token)
+			if got := approov.Reason(err); got != tt.reason {
+				t.Fatalf("reason %q (%v), want %q", got, err, tt.reason)
+			}
+			if err == nil && c.Algorithm != approov.HS256 {
+				t.Fatalf("Algorithm = %q", c.Algorithm)
+			}
+		})
+	}
+}
+
+func mustKey(t testing.TB, id string, secret []byte) *approov.Key {
+	t.Helper()
+	k, err := approov.NewSecretKey(id, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func pemPublic(t testing.TB, pub any) []byte {
+	t.Helper()
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+}
+
+func TestAsymmetricKeys(t *testing.T) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaPEM, ecPEM := pemPublic(t, &rsaKey.PublicKey), pemPublic(t, &ecKey.PublicKey)
+	rsaPub, err := approov.ParsePublicKey("rsa-1", rsaPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecPub, err := approov.ParsePublicKey("", ecPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rsaPub.Algorithm() != approov.RS256 || ecPub.Algorithm() != approov.ES256 || rsaPub.ID() != "rsa-1" {
+		t.Fatalf("algorithms: %v %v", rsaPub, ecPub)
+	}
+	rsaSigner := approovtest.MustSigner(approov.RS256, rsaKey, "rsa-1")
+	ecSigner := approovtest.MustSigner(approov.ES256, ecKey, "")
+	claims := map[string]any{"exp": testExp, "did": "d"}
+	rsaTok, ecTok := mustSign(t, rsaSigner, claims), mustSign(t, ecSigner, claims)
+
+	// The classic confusion attack: HS256 with the public key as the secret.
+	confused := mustSign(t, approovtest.MustSigner(approov.HS256, rsaPEM, ""), claims)
+	ecParts := strings.Split(ecTok, ".")
+
+	otherEC, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tests := []struct {
+		name   string
+		keys   []*approov.Key
+		token  string
+		reason string
+	}{
+		{"RS256", []*approov.Key{rsaPub}, rsaTok, "ok"},
+		{"ES256", []*approov.Key{ecPub}, ecTok, "ok"},
+		{"ES256 among all kinds", []*approov.Key{mustKey(t, "", testSecret), rsaPub, ecPub}, ecTok, "ok"},
+		{"RS256 token, only an ES256 key", []*approov.Key{ecPub}, rsaTok, "token_algorithm"},
+		{"HS256 signed with the RSA public key", []*approov.Key{rsaPub}, confused, "token_algorithm"},
+		{"ES256 by another key", []*approov.Key{ecPub}, mustSign(t, approovtest.MustSigner(approov.ES256, otherEC, ""), claims), "token_signature"},
+		{"ES256 signature in DER length", []*approov.Key{ecPub}, ecParts[0] + "." + ecParts[1] + "." + b64(strings.Repeat("x", 70)), "token_signature"},
+		{"RS256 signature truncated", []*approov.Key{rsaPub}, rsaTok[:len(rsaTok)-10], "token_signature"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := approov.NewVerifier(approov.WithKeys(tt.keys...), approov.WithClock(func() time.Time { return testNow }))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = v.Verify(tt.token)
+			if got := approov.Reason(err); got != tt.reason {
+				t.Fatalf("reason %q (%v), want %q", got, err, tt.reason)
+			}
+		})
+	}
+}
+
+func TestParsePublicKeyRejects(t *testing.T) {
+	small, _ := rsa.GenerateKey(rand.Reader, 1024)
+	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	two := append(pemPublic(t, &ec.PublicKey), pemPublic(t, &ec.PublicKey)...)
+	ecDER, _ := x509.MarshalECPrivateKey(ec)
+	for _, tt := range []struct {
+		name, pem, want string
+	}{
+		{"not PEM", "hello", "no PEM block"},
+		{"RSA 1024", string(pemPublic(t, &small.PublicKey)), "1024 bits"},
+		{"P-384", string(pemPublic(t, &p384.PublicKey)), "P-384"},
+		{"two blocks", string(two), "more than one PEM block"},
+		{"private key", string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: ecDER})), `"EC PRIVATE KEY"`},
+		{"corrupt", string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: []byte("junk")})), "parsing public key"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := approov.ParsePublicKey("", []byte(tt.pem))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("ParsePublicKey: %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecodeSecret(t *testing.T) {
+	secret := testSecret
+	for _, tt := range []struct {
+		name, in string
+	}{
+		{"base64", base64.StdEncoding.EncodeToString(secret)},
+		{"base64 unpadded", base64.RawStdEncoding.EncodeToString(secret)},
+		{"base64url", base64.URLEncoding.EncodeToString(secret)},
+		{"base64url unpadded", base64.RawURLEncoding.EncodeToString(secret)},
+		{"trailing newline", base64.StdEncoding.EncodeToString(secret) + "\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := approov.DecodeSecret(tt.in)
+			if err != nil || string(got) != string(secret) {
+				t.Fatalf("DecodeSecret = %q, %v", got, err)
+			}
+		})
+	}
+	short := base64.StdEncoding.EncodeToString([]byte("sixteen byte key"))
+	for _, tt := range []struct {
+		name, in, want string
+	}{
+		{"empty", "  \n", "secret is empty"},
+		{"short", short, "decodes to 16 bytes; at least 32"},
+		{"not base64", "this is not base64!!", "neither base64 nor base64url"},
+		{"mixed alphabets", strings.Replace(base64.StdEncoding.EncodeToString(otherSecret), "A", "-", 1) + "+", "neither base64 nor base64url"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := approov.DecodeSecret(tt.in)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("DecodeSecret: %v, want an error containing %q", err, tt.want)
+			}
+			if strings.TrimSpace(tt.in) != "" && strings.Contains(err.Error(), strings.TrimSpace(tt.in)) {
+				t.Fatalf("error %q repeats the secret", err)
+			}
+		})
+	}
+}
+
+func TestKeyNeverPrintsSecret(t *testing.T) {
+	k := mustKey(t, "kid-1", testSecret)
+	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
+		out := fmt.Sprintf(format, k)
+		if strings.Contains(out, string(testSecret[:16])) || strings.Contains(out, "97 112") {
+			t.Errorf("%s printed key material: %s", format, out)
+		}
+		if !strings.Contains(out, "HS256") {
+			t.Errorf("%s = %q, want the algorithm", format, out)
+		}
+	}
+}
+
+func TestNewVerifierErrors(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		opts []approov.Option
+		want string
+	}{
+		{"no key", nil, "no key configured"},
+		{"short secret", []approov.Option{approov.WithSecret([]byte("short"))}, "at least 32"},
+		{"bad base64", []approov.Option{approov.WithBase64Secret("%%%")}, "neither base64"},
+		{"negative leeway", []approov.Option{approov.WithSecret(testSecret), approov.WithLeeway(-time.Second)}, "leeway"},
+		{"bad header name", []approov.Option{approov.WithSecret(testSecret), approov.WithTokenHeader("Approov Token")}, "not a valid header name"},
+		{"tiny size", []approov.Option{approov.WithSecret(testSecret), approov.WithMaxTokenSize(10)}, "at least 64"},
+		{"nil key", []approov.Option{approov.WithKeys(nil)}, "nil key"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := approov.NewVerifier(tt.opts...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("NewVerifier: %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestVerifyRequest(t *testing.T) {
+	tok := mustSign(t, signer, map[string]any{"exp": testExp, "did": "dev"})
+	tests := []struct {
+		name   string
+		header http.Header
+		opts   []approov.Option
+		reason string
+	}{
+		{"valid", http.Header{"Approov-Token": {tok}}, nil, "ok"},
+		{"missing", http.Header{}, nil, "token_missing"},
+		{"empty", http.Header{"Approov-Token": {""}}, nil, "token_missing"},
+		{"blank", http.Header{"Approov-Token": {"   "}}, nil, "token_missing"},
+		{"duplicated", http.Header{"Approov-Token": {tok, tok}}, nil, "token_duplicated"},
+		{"status header", http.Header{"Approov-Token": {""}, "Approov-Status": {"NO_NETWORK"}}, nil, "token_status"},
+		{"status header alone", http.Header{"Approov-Status": {"MITM_DETECTED"}}, nil, "token_status"},
+		{"status word as token", http.Header{"Approov-Token": {"POOR_NETWORK"}}, nil, "token_status"},
+		{"oversized header", http.Header{"Approov-Token": {strings.Repeat("a", approov.DefaultMaxTokenSize+1)}}, nil, "token_too_large"},
+		{"custom header", http.Header{"X-App-Token": {tok}}, []approov.Option{approov.WithTokenHeader("x-app-token")}, "ok"},
+		{"prefix stripped", http.Header{"Approov-Token": {"Bearer " + tok}}, []approov.Option{approov.WithTokenPrefix("Bearer ")}, "ok"},
+		{"prefix any case", http.Header{"Approov-Token": {"bearer " + tok}}, []approov.Option{approov.WithTokenPrefix("Bearer ")}, "ok"},
+		{"prefix absent", http.Header{"Approov-Token": {tok}}, []approov.Option{approov.WithTokenPrefix("Bearer ")}, "ok"},
+		{"prefix only", http.Header{"Approov-Token": {"Bearer "}}, []approov.Option{approov.WithTokenPrefix("Bearer ")}, "token_missing"},
+		{"prefix not configured", http.Header{"Approov-Token": {"Bearer " + tok}}, nil, "token_malformed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := newTestVerifier(t, tt.opts...)
+			c, err := v.VerifyRequest(tt.header)
+			if got := approov.Reason(err); got != tt.reason {
+				t.Fatalf("reason %q (%v), want %q", got, err, tt.reason)
+			}
+			if err == nil && c.DeviceID != "dev" {
+				t.Fatalf("DeviceID = %q", c.DeviceID)
+			}
+		})
+	}
+}
+
+func TestReasons(t *testing.T) {
+	codes := approov.Reasons()
+	seen := map[string]bool{}
+	for _, c := range codes {
+		if seen[c] || c == approov.ReasonOK || c == approov.ReasonOther {
+			t.Errorf("reason %q repeated or reserved", c)
+		}
+		seen[c] = true
+	}
+	if len(codes) != 15 {
+		t.Errorf("%d reasons, want 15", len(codes))
+	}
+	if approov.Reason(nil) != "ok" || approov.Reason(errors.New("x")) != "error" {
+		t.Error("Reason of nil or a foreign error")
+	}
+	if approov.Reason(fmt.Errorf("wrapped: %w", approov.ErrExpired)) != "token_expired" {
+		t.Error("Reason does not unwrap")
+	}
+}

@@ -1,6 +1,10 @@
 package approov
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/approov-gateway/approov/internal/ijson"
+)
 
 // Sentinel errors returned, wrapped in an [*Error], by verification. Test
 // for them with [errors.Is]; [Reason] maps each to a stable reason code.
@@ -138,8 +142,6 @@ var (
 	errHeaderBase64   = newError(ErrMalformed, "header is not canonical unpadded base64url")
 	errPayloadBase64  = newError(ErrMalformed, "payload is not canonical unpadded base64url")
 	errSigBase64      = newError(ErrMalformed, "signature is not canonical unpadded base64url")
-	errHeaderJSON     = newError(ErrMalformed, "header is not an I-JSON object")
-	errPayloadJSON    = newError(ErrMalformed, "claims are not an I-JSON object")
 	errAlgMissing     = newError(ErrUnsupportedAlgorithm, "no alg header")
 	errAlgType        = newError(ErrMalformed, "alg header is not a string")
 	errKidType        = newError(ErrMalformed, "kid header is not a string")
@@ -147,6 +149,47 @@ var (
 	errCrit           = newError(ErrUnsupportedAlgorithm, "crit header: no extensions are supported")
 	errB64            = newError(ErrUnsupportedAlgorithm, "b64 header other than true: unencoded payloads are not supported")
 	errKidUnknown     = newError(ErrUnknownKey, "kid matches no configured key for this alg")
-	errSigLength      = newError(ErrBadSignature, "signature has the wrong length for the alg")
+	errSigLength      = newError(ErrBadSignature, "signature longer than any key's")
 	errSignature      = newError(ErrBadSignature, "no configured key verifies the signature")
 )
+
+// jsonErrors maps each way a header or claim set can fail to be I-JSON to a
+// prebuilt error, so logs say which rule was broken.
+type jsonErrors struct {
+	syntax, notObject, duplicate, utf8, surrogate, depth, number *Error
+}
+
+func newJSONErrors(part string) jsonErrors {
+	return jsonErrors{
+		syntax:    newError(ErrMalformed, part+" is not valid JSON"),
+		notObject: newError(ErrMalformed, part+" is not a JSON object"),
+		duplicate: newError(ErrMalformed, part+" has a duplicate member name"),
+		utf8:      newError(ErrMalformed, part+" is not valid UTF-8"),
+		surrogate: newError(ErrMalformed, part+" has a lone surrogate escape"),
+		depth:     newError(ErrMalformed, part+" nests deeper than 64"),
+		number:    newError(ErrMalformed, part+" has a number beyond the range of a double"),
+	}
+}
+
+var (
+	headerJSONErrors = newJSONErrors("header")
+	claimsJSONErrors = newJSONErrors("claims")
+)
+
+func (e *jsonErrors) of(err error) *Error {
+	switch err {
+	case ijson.ErrNotObject:
+		return e.notObject
+	case ijson.ErrDuplicate:
+		return e.duplicate
+	case ijson.ErrUTF8:
+		return e.utf8
+	case ijson.ErrSurrogate:
+		return e.surrogate
+	case ijson.ErrDepth:
+		return e.depth
+	case ijson.ErrNumber:
+		return e.number
+	}
+	return e.syntax
+}

@@ -409,7 +409,7 @@ func parseHeader(data []byte) (header, error) {
 	}
 	switch {
 	case it.Err() != nil:
-		return header{}, errHeaderJSON
+		return header{}, headerJSONErrors.of(it.Err())
 	case first != nil:
 		return header{}, first
 	case !h.alg.present:
@@ -545,7 +545,7 @@ func (v *Verifier) parseClaims(c *Claims) error {
 		}
 	}
 	if it.Err() != nil {
-		return errPayloadJSON
+		return claimsJSONErrors.of(it.Err())
 	}
 	if first != nil {
 		return first

@@ -2,9 +2,10 @@
 // found in JWS headers and JWT claim sets.
 //
 // It accepts exactly I-JSON (RFC 7493) objects: RFC 8259 syntax, UTF-8 only,
-// no duplicate member names (compared after unescaping), and no lone UTF-16
-// surrogates in \u escapes. It also bounds nesting at [MaxDepth]. Anything
-// else is an error; nothing is repaired or guessed.
+// no duplicate member names at the top level (compared after unescaping), no
+// lone UTF-16 surrogates in \u escapes, and no number beyond the range of an
+// IEEE 754 double. It also bounds nesting at [MaxDepth]. Anything else is an
+// error; nothing is repaired or guessed.
 //
 // The scanner works on string and []byte alike and never copies its input:
 // each [Member] holds sub-slices of the text it was given. Only names that
@@ -14,6 +15,7 @@ package ijson
 
 import (
 	"errors"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -30,6 +32,7 @@ var (
 	ErrUTF8      = errors.New("ijson: invalid UTF-8")
 	ErrSurrogate = errors.New("ijson: lone surrogate in \\u escape")
 	ErrDepth     = errors.New("ijson: nesting too deep")
+	ErrNumber    = errors.New("ijson: number out of the range of a double")
 )
 
 // Kind is the type of a JSON value.
@@ -480,7 +483,10 @@ func (s *scanner[T]) literal(word string) error {
 	return nil
 }
 
-// number consumes -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+// number consumes -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? and checks
+// that it does not overflow a double, as RFC 7493 section 2.2 asks. Only an
+// exponent or a very long integer part can overflow, so only those pay for a
+// full parse.
 func (s *scanner[T]) number() error {
 	i := s.i
 	if i < len(s.s) && s.s[i] == '-' {
@@ -494,6 +500,7 @@ func (s *scanner[T]) number() error {
 	default:
 		return ErrSyntax
 	}
+	long := i-s.i > 300
 	if i < len(s.s) && s.s[i] == '.' {
 		j := s.digits(i + 1)
 		if j == i+1 {
@@ -501,7 +508,9 @@ func (s *scanner[T]) number() error {
 		}
 		i = j
 	}
+	exponent := false
 	if i < len(s.s) && (s.s[i] == 'e' || s.s[i] == 'E') {
+		exponent = true
 		i++
 		if i < len(s.s) && (s.s[i] == '+' || s.s[i] == '-') {
 			i++
@@ -511,6 +520,13 @@ func (s *scanner[T]) number() error {
 			return ErrSyntax
 		}
 		i = j
+	}
+	if long || exponent {
+		if _, err := strconv.ParseFloat(string(s.s[s.i:i]), 64); err != nil {
+			// The syntax is valid, so the only error is ErrRange. Underflow
+			// to zero is not an error, as in encoding/json.
+			return ErrNumber
+		}
 	}
 	s.i = i
 	return nil

@@ -67,6 +67,11 @@ var objectTests = []struct {
 	{"high then non-surrogate", `{"a":"\ud800\u0041"}`, ErrSurrogate},
 	{"surrogate in name", `{"\ud800":1}`, ErrSurrogate},
 
+	{"big number", `{"a":1e308,"b":-1.7976931348623157e308,"c":1e-400}`, nil},
+	{"number overflows a double", `{"a":1e309}`, ErrNumber},
+	{"negative overflow", `{"a":-2e308}`, ErrNumber},
+	{"long integer overflows", `{"a":` + strings.Repeat("9", 400) + `}`, ErrNumber},
+	{"long integer in range", `{"a":` + strings.Repeat("9", 300) + `}`, nil},
 	{"depth at limit", `{"a":` + strings.Repeat("[", MaxDepth-1) + strings.Repeat("]", MaxDepth-1) + `}`, nil},
 	{"depth over limit", `{"a":` + strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth) + `}`, ErrDepth},
 }
@@ -227,6 +232,11 @@ func checkAgainstEncodingJSON(t *testing.T, data []byte) {
 		}
 	case ErrSurrogate, ErrDepth:
 		// encoding/json accepts both; the jsontext oracle checks them.
+	case ErrNumber:
+		var v any
+		if json.Unmarshal(data, &v) == nil {
+			t.Fatalf("ErrNumber for %q, which encoding/json decodes", data)
+		}
 	default:
 		t.Fatalf("%v for %q, which is valid JSON in valid UTF-8", err, data)
 	}

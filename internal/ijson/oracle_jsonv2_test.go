@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json/jsontext"
 	"io"
+	"strconv"
 	"testing"
 )
 
@@ -27,6 +28,11 @@ func jsontextAccepts(data []byte) bool {
 			return false
 		}
 		kind := tok.Kind()
+		if kind == '0' {
+			if _, err := strconv.ParseFloat(tok.String(), 64); err != nil {
+				return false // RFC 7493 section 2.2: doubles only
+			}
+		}
 		if first && kind != '{' {
 			return false
 		}

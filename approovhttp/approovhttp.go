@@ -64,7 +64,8 @@ func WithRejectHandler(h func(w http.ResponseWriter, r *http.Request, err error)
 
 // WithMonitorMode, when on, lets requests with failing tokens through to
 // the handler, after logging and observing them, without claims in the
-// context. Use it to measure before enforcing.
+// context but with the failure: see [FailureFromContext]. Use it to measure
+// before enforcing.
 func WithMonitorMode(on bool) Option {
 	return func(m *middleware) { m.monitor = on }
 }
@@ -150,7 +151,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		LogRejection(m.log, r, claims, err, m.monitor)
 	}
 	if m.monitor {
-		h.next.ServeHTTP(w, r)
+		h.next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), failureKey{}, err)))
 		return
 	}
 	m.reject(w, r, err)
@@ -224,6 +225,15 @@ func IsPreflight(r *http.Request) bool {
 }
 
 type contextKey struct{}
+
+type failureKey struct{}
+
+// FailureFromContext returns why the token of a request let through by
+// monitor mode failed, or nil.
+func FailureFromContext(ctx context.Context) error {
+	err, _ := ctx.Value(failureKey{}).(error)
+	return err
+}
 
 // NewContext returns a copy of ctx carrying verified claims.
 func NewContext(ctx context.Context, claims *approov.Claims) context.Context {

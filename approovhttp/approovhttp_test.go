@@ -51,6 +51,9 @@ var api = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	if c, ok := approovhttp.ClaimsFromContext(r.Context()); ok {
 		did = c.DeviceID
 	}
+	if err := approovhttp.FailureFromContext(r.Context()); err != nil {
+		did = "monitored:" + approov.Reason(err)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]string{"device": did})
 })
@@ -111,7 +114,7 @@ func TestMiddleware(t *testing.T) {
 		{"duplicated", nil, nil, "GET", http.Header{"Approov-Token": {plain, plain}}, unauthorized},
 		{"POST checked too", nil, nil, "POST", nil, unauthorized},
 
-		{"monitor lets failures through", nil, []approovhttp.Option{approovhttp.WithMonitorMode(true)}, "GET", nil, anonymous},
+		{"monitor lets failures through", nil, []approovhttp.Option{approovhttp.WithMonitorMode(true)}, "GET", nil, response{200, "application/json", `{"device":"monitored:token_missing"}`}},
 		{"monitor keeps claims of valid tokens", nil, []approovhttp.Option{approovhttp.WithMonitorMode(true)}, "GET", http.Header{"Approov-Token": {plain}}, allowed},
 
 		{"preflight checked by default", nil, nil, "OPTIONS", http.Header{"Access-Control-Request-Method": {"POST"}, "Origin": {"https://app"}}, unauthorized},

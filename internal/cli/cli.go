@@ -1,0 +1,265 @@
+// Package cli implements the approov-gateway command: serve, demo, token,
+// secret, bind, version and help. cmd/approov-gateway only calls [Main].
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/approov-gateway/approov/internal/config"
+	"github.com/approov-gateway/approov/internal/gateway"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitFailure = 1 // the command ran and failed (invalid token, serve error)
+	exitUsage   = 2 // bad arguments or configuration
+)
+
+// version is set at build time with -ldflags "-X .../internal/cli.version=v1.2.3".
+var version = ""
+
+// Version returns the version of this build.
+func Version() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+// IO is where a command reads and writes.
+type IO struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+}
+
+// Main runs the command line args (without the program name) and returns
+// the exit status.
+func Main(args []string, stdio IO) int {
+	if len(args) == 0 {
+		fmt.Fprint(stdio.Stderr, usage)
+		return exitUsage
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serve(rest, stdio)
+	case "demo":
+		return demo(rest, stdio)
+	case "token":
+		return token(rest, stdio)
+	case "secret":
+		return secret(rest, stdio)
+	case "bind":
+		return bind(rest, stdio)
+	case "version", "--version", "-version":
+		fmt.Fprintf(stdio.Stdout, "approov-gateway %s\n", Version())
+		return exitOK
+	case "help", "-h", "-help", "--help":
+		return help(rest, stdio)
+	}
+	fmt.Fprintf(stdio.Stderr, "approov-gateway: unknown command %q (see approov-gateway help)\n", cmd)
+	return exitUsage
+}
+
+const usage = `approov-gateway locks an API to its genuine mobile app by checking Approov tokens.
+
+Usage:
+  approov-gateway serve [flags]       run the gateway (reverse proxy and forward-auth endpoint)
+  approov-gateway serve --check-config
+                                      check the configuration and exit
+  approov-gateway demo                run the gateway in front of a built-in hello API, with tokens to try
+  approov-gateway token gen|check|decode
+                                      make, verify and read tokens
+  approov-gateway secret gen          make a new random secret
+  approov-gateway bind VALUE...       print the pay claim that binds a token to header values
+  approov-gateway version
+  approov-gateway help [serve|token|settings]
+
+Configuration: flags, APPROOV_* environment variables (also from ./.env) and an
+optional YAML file (--config or APPROOV_CONFIG); see approov-gateway help settings.
+`
+
+func help(args []string, stdio IO) int {
+	if len(args) == 0 {
+		fmt.Fprint(stdio.Stdout, usage)
+		return exitOK
+	}
+	switch args[0] {
+	case "serve", "settings":
+		fmt.Fprint(stdio.Stdout, "Settings of approov-gateway serve, by YAML key, environment variable and flag.\nPrecedence: flags > environment > .env > YAML file > defaults.\n\n")
+		for _, s := range config.Settings() {
+			flag := s.Flag
+			if flag == "" {
+				flag = "(no flag: a secret)"
+			}
+			def := ""
+			if s.Default != "" {
+				def = " (default " + s.Default + ")"
+			}
+			fmt.Fprintf(stdio.Stdout, "  %s\n      %s, %s\n      %s%s\n", s.Name, s.Env, flag, s.Usage, def)
+		}
+		fmt.Fprint(stdio.Stdout, "\n  routes, keys\n      YAML only: see docs/CONFIGURATION.md\n")
+		fmt.Fprint(stdio.Stdout, "\nFlags of serve: --config FILE, --check-config, and one per setting above.\n")
+		return exitOK
+	case "token":
+		fmt.Fprint(stdio.Stdout, tokenUsage)
+		return exitOK
+	}
+	fmt.Fprintf(stdio.Stderr, "approov-gateway: no help on %q\n", args[0])
+	return exitUsage
+}
+
+// printProblems writes each configuration problem as one line.
+func printProblems(w io.Writer, err error) {
+	var p config.Problems
+	if errors.As(err, &p) {
+		for _, line := range p {
+			fmt.Fprintf(w, "approov-gateway: %s\n", line)
+		}
+		return
+	}
+	fmt.Fprintf(w, "approov-gateway: %v\n", err)
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func serve(args []string, stdio IO) int {
+	src := config.OSSource(args)
+	cfg, flags, err := config.Load(src)
+	if err != nil {
+		printProblems(stdio.Stderr, err)
+		return exitUsage
+	}
+	if flags.CheckConfig {
+		if err := gateway.Check(cfg); err != nil {
+			printProblems(stdio.Stderr, err)
+			return exitUsage
+		}
+		fmt.Fprintf(stdio.Stdout, "configuration ok: %s\n", summary(cfg))
+		return exitOK
+	}
+	log := newLogger(cfg, stdio.Stderr)
+	for _, name := range config.UnknownEnv(src) {
+		log.Warn("unknown APPROOV_ environment variable ignored", "name", name)
+	}
+	reg := prometheus.NewRegistry()
+	g, err := gateway.New(cfg, log, reg)
+	if err != nil {
+		printProblems(stdio.Stderr, err)
+		return exitUsage
+	}
+	apiLn, adminLn, err := g.Listen()
+	if err != nil {
+		fmt.Fprintf(stdio.Stderr, "approov-gateway: %v\n", err)
+		return exitFailure
+	}
+	api := g.NewServer(g.Handler())
+	servers := []*http.Server{api}
+	serveErr := make(chan error, 2)
+	go func() { serveErr <- api.Serve(apiLn) }()
+	if adminLn != nil {
+		admin := g.NewServer(g.AdminHandler(reg))
+		servers = append(servers, admin)
+		go func() { serveErr <- admin.Serve(adminLn) }()
+	}
+	log.Info("serving", "listen", apiLn.Addr().String(), "admin", addrOf(adminLn), "summary", summary(cfg), "version", Version())
+
+	signals := make(chan os.Signal, 4)
+	signal.Notify(signals, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(signals)
+	for {
+		select {
+		case err := <-serveErr:
+			if !errors.Is(err, http.ErrServerClosed) {
+				log.Error("server failed", "error", err)
+				return exitFailure
+			}
+		case sig := <-signals:
+			if sig == syscall.SIGHUP {
+				reload(g, src, log)
+				continue
+			}
+			log.Info("shutting down: draining in-flight requests", "signal", sig.String(), "timeout", g.Config().ShutdownTimeout.String())
+			ctx, cancel := context.WithTimeout(context.Background(), g.Config().ShutdownTimeout)
+			err := g.Shutdown(ctx, servers...)
+			cancel()
+			if err != nil {
+				log.Error("shutdown incomplete", "error", err)
+				return exitFailure
+			}
+			log.Info("stopped")
+			return exitOK
+		}
+	}
+}
+
+// reload re-reads the configuration as at start-up and swaps it in, or
+// keeps the old one and says why.
+func reload(g *gateway.Gateway, src config.Source, log *slog.Logger) {
+	err := g.Reload(func() (*config.Config, error) {
+		cfg, _, err := config.Load(src)
+		return cfg, err
+	})
+	if err != nil {
+		var p config.Problems
+		if !errors.As(err, &p) {
+			p = config.Problems{err.Error()}
+		}
+		log.Error("configuration reload refused; still serving the previous one", "problems", []string(p))
+		return
+	}
+	log.Info("configuration reloaded", "summary", summary(g.Config()))
+}
+
+func addrOf(ln net.Listener) string {
+	if ln == nil {
+		return "off"
+	}
+	return ln.Addr().String()
+}
+
+// summary describes a configuration without any secret.
+func summary(cfg *config.Config) string {
+	keys := len(cfg.Keys)
+	if cfg.Base64Secret != "" || cfg.Base64URLSecret != "" || cfg.SecretFile != "" || cfg.PublicKeyFile != "" {
+		keys++
+	}
+	target := "upstream " + cfg.Upstream
+	if cfg.ForwardAuthOnly {
+		target = "forward-auth only"
+	}
+	binding := "no binding"
+	if len(cfg.BindingHeaders) > 0 {
+		binding = "binding " + strings.Join(cfg.BindingHeaders, "+")
+	}
+	mode := "enforcing"
+	if cfg.Monitor {
+		mode = "monitor mode"
+	}
+	return fmt.Sprintf("listen %s, %s, %d key(s), %d route(s), %s, %s, forward-auth at %s",
+		cfg.Listen, target, keys, len(cfg.Routes), binding, mode, cfg.ForwardAuthPath)
+}

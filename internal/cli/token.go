@@ -1,0 +1,493 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/approov-gateway/approov"
+	"github.com/approov-gateway/approov/approovtest"
+	"github.com/approov-gateway/approov/internal/config"
+)
+
+const tokenUsage = `Usage:
+  approov-gateway token gen [flags]            sign a token; prints the token alone
+  approov-gateway token check [flags] [TOKEN]  verify a token (or one read from stdin)
+  approov-gateway token decode [TOKEN]         show a token's header and claims, unverified
+
+The secret comes from --secret (base64 or base64url), --secret-file, or the
+environment as for serve: APPROOV_BASE64_SECRET, APPROOV_BASE64URL_SECRET,
+APPROOV_SECRET_FILE (also from ./.env).
+
+token gen flags:
+  --exp DURATION|TIME   expiry: a duration from now (5m, -1h for an expired token)
+                        or a NumericDate (1700000000.5); default 1h
+  --bind VALUE          bind the token to a header value (repeatable: values are
+                        concatenated in order, as the app SDK does)
+  --did ID, --ip ADDR, --kid ID
+  --claim NAME=VALUE    any other claim (repeatable); VALUE is JSON if it parses,
+                        a string otherwise
+  --alg HS256|RS256|ES256, --key FILE   asymmetric signing with a PEM private key
+
+token check flags:
+  --bind VALUE          check binding to this value (repeatable, concatenated)
+  --header 'NAME: VALUE'
+                        check binding to these request headers (repeatable, in order)
+  --public-key FILE     verify RS256/ES256 with a PEM public key instead of a secret
+  --leeway DURATION     clock skew allowed
+  --json                machine-readable output
+Exit status of check: 0 valid, 1 invalid, 2 usage or configuration error.
+`
+
+// listFlag collects a repeatable flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func token(args []string, stdio IO) int {
+	if len(args) == 0 {
+		fmt.Fprint(stdio.Stderr, tokenUsage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "gen":
+		return tokenGen(args[1:], stdio)
+	case "check":
+		return tokenCheck(args[1:], stdio)
+	case "decode":
+		return tokenDecode(args[1:], stdio)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdio.Stdout, tokenUsage)
+		return exitOK
+	}
+	fmt.Fprintf(stdio.Stderr, "approov-gateway token: unknown command %q (want gen, check or decode)\n", args[0])
+	return exitUsage
+}
+
+// fail prints one line and returns status.
+func fail(w io.Writer, cmd string, status int, format string, args ...any) int {
+	fmt.Fprintf(w, "approov-gateway %s: %s\n", cmd, fmt.Sprintf(format, args...))
+	return status
+}
+
+func newFlagSet(name string, stdio IO) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stdio.Stderr)
+	fs.Usage = func() { fmt.Fprint(stdio.Stderr, tokenUsage) }
+	return fs
+}
+
+// secretFrom resolves the HMAC secret: the flag, the file flag, then the
+// environment (.env included) as serve reads it. It returns nil without
+// error when none is set.
+func secretFrom(flagValue, fileFlag string) ([]byte, string, error) {
+	decode := func(s, from string) ([]byte, string, error) {
+		b, err := approov.DecodeSecret(s)
+		if err != nil {
+			return nil, "", fmt.Errorf("%s: %s", from, strings.TrimPrefix(err.Error(), "approov: "))
+		}
+		return b, from, nil
+	}
+	readFile := func(path, from string) ([]byte, string, error) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return nil, "", fmt.Errorf("%s %s: %v", from, path, err)
+		}
+		return decode(string(data), from+" "+path)
+	}
+	switch {
+	case flagValue != "":
+		return decode(flagValue, "--secret")
+	case fileFlag != "":
+		return readFile(fileFlag, "--secret-file")
+	}
+	src := config.OSSource(nil)
+	for _, name := range []string{"APPROOV_BASE64_SECRET", "APPROOV_BASE64URL_SECRET", "APPROOV_SECRET_FILE"} {
+		v, ok, err := src.Lookup(name)
+		if err != nil {
+			return nil, "", err
+		}
+		if !ok || v == "" {
+			continue
+		}
+		if name == "APPROOV_SECRET_FILE" {
+			return readFile(v, name)
+		}
+		return decode(v, name)
+	}
+	return nil, "", nil
+}
+
+// parseExp reads --exp: a duration from now, or a NumericDate.
+func parseExp(v string, now time.Time) (any, error) {
+	if d, err := time.ParseDuration(v); err == nil {
+		return now.Add(d), nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil, fmt.Errorf("--exp %q: want a duration such as 5m or -1h, or a NumericDate such as 1700000000.5", v)
+	}
+	return json.Number(v), nil
+}
+
+func tokenGen(args []string, stdio IO) int {
+	fs := newFlagSet("token gen", stdio)
+	secretFlag := fs.String("secret", "", "")
+	secretFile := fs.String("secret-file", "", "")
+	exp := fs.String("exp", "1h", "")
+	did := fs.String("did", "", "")
+	ip := fs.String("ip", "", "")
+	kid := fs.String("kid", "", "")
+	alg := fs.String("alg", approov.HS256, "")
+	keyFile := fs.String("key", "", "")
+	var binds, claims listFlag
+	fs.Var(&binds, "bind", "")
+	fs.Var(&claims, "claim", "")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		return fail(stdio.Stderr, "token gen", exitUsage, "unexpected argument %q", fs.Arg(0))
+	}
+
+	now := time.Now()
+	expValue, err := parseExp(*exp, now)
+	if err != nil {
+		return fail(stdio.Stderr, "token gen", exitUsage, "%v", err)
+	}
+	payload := map[string]any{"exp": expValue}
+	for _, c := range claims {
+		name, value, ok := strings.Cut(c, "=")
+		if !ok || name == "" {
+			return fail(stdio.Stderr, "token gen", exitUsage, "--claim %q: want NAME=VALUE", c)
+		}
+		var v any = value
+		if json.Valid([]byte(value)) {
+			v = json.RawMessage(value)
+		}
+		payload[name] = v
+	}
+	for flagName, value := range map[string]string{"did": *did, "ip": *ip} {
+		if value != "" {
+			payload[flagName] = value
+		}
+	}
+	if len(binds) > 0 {
+		payload["pay"] = approov.PayloadHash(strings.Join(binds, ""))
+	}
+
+	var signer *approovtest.Signer
+	switch *alg {
+	case approov.HS256:
+		if *keyFile != "" {
+			return fail(stdio.Stderr, "token gen", exitUsage, "--key is for RS256 and ES256; HS256 uses the secret")
+		}
+		secret, _, err := secretFrom(*secretFlag, *secretFile)
+		if err != nil {
+			return fail(stdio.Stderr, "token gen", exitUsage, "%v", err)
+		}
+		if secret == nil {
+			return fail(stdio.Stderr, "token gen", exitUsage, "no secret: use --secret, --secret-file or APPROOV_BASE64_SECRET (make one with approov-gateway secret gen)")
+		}
+		signer, err = approovtest.NewSigner(*alg, secret, *kid)
+		if err != nil {
+			return fail(stdio.Stderr, "token gen", exitUsage, "%v", strings.TrimPrefix(err.Error(), "approovtest: "))
+		}
+	case approov.RS256, approov.ES256:
+		if *keyFile == "" {
+			return fail(stdio.Stderr, "token gen", exitUsage, "--alg %s needs --key FILE, a PEM private key", *alg)
+		}
+		data, err := os.ReadFile(*keyFile)
+		if err != nil {
+			return fail(stdio.Stderr, "token gen", exitUsage, "--key: %v", err)
+		}
+		key, err := approovtest.ParsePrivateKey(data)
+		if err != nil {
+			return fail(stdio.Stderr, "token gen", exitUsage, "--key %s: %s", *keyFile, strings.TrimPrefix(err.Error(), "approovtest: "))
+		}
+		signer, err = approovtest.NewSigner(*alg, key, *kid)
+		if err != nil {
+			return fail(stdio.Stderr, "token gen", exitUsage, "--key %s: %s", *keyFile, strings.TrimPrefix(err.Error(), "approovtest: "))
+		}
+	default:
+		return fail(stdio.Stderr, "token gen", exitUsage, "--alg %q: want HS256, RS256 or ES256", *alg)
+	}
+	tok, err := signer.Sign(payload)
+	if err != nil {
+		return fail(stdio.Stderr, "token gen", exitUsage, "%v", strings.TrimPrefix(err.Error(), "approovtest: "))
+	}
+	fmt.Fprintln(stdio.Stdout, tok)
+	return exitOK
+}
+
+// readTokenArg takes the token from the one argument, or from stdin.
+func readTokenArg(fs *flag.FlagSet, stdin io.Reader) (string, error) {
+	switch fs.NArg() {
+	case 0:
+		line, err := bufio.NewReader(io.LimitReader(stdin, 1<<20)).ReadString('\n')
+		if err != nil && err != io.EOF {
+			return "", err
+		}
+		tok := strings.TrimSpace(line)
+		if tok == "" {
+			return "", errors.New("no token: give it as an argument or on stdin")
+		}
+		return tok, nil
+	case 1:
+		return strings.TrimSpace(fs.Arg(0)), nil
+	}
+	return "", fmt.Errorf("want one token, got %d arguments", fs.NArg())
+}
+
+// decoded is a token's header and claims, decoded without verification.
+type decoded struct {
+	Header json.RawMessage `json:"header"`
+	Claims json.RawMessage `json:"claims"`
+}
+
+func decodeToken(tok string) (*decoded, error) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return nil, fmt.Errorf("not a JWT: want three dot-separated parts, got %d", len(parts))
+	}
+	seg := func(i int, name string) (json.RawMessage, error) {
+		b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[i], "="))
+		if err != nil {
+			return nil, fmt.Errorf("%s is not base64url", name)
+		}
+		if !json.Valid(b) {
+			return nil, fmt.Errorf("%s is not JSON", name)
+		}
+		return json.RawMessage(b), nil
+	}
+	h, err := seg(0, "header")
+	if err != nil {
+		return nil, err
+	}
+	c, err := seg(1, "claims")
+	if err != nil {
+		return nil, err
+	}
+	return &decoded{Header: h, Claims: c}, nil
+}
+
+// timeLines describes the token's times in human terms.
+func timeLines(claims json.RawMessage, now time.Time) []string {
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(claims))
+	dec.UseNumber()
+	if dec.Decode(&m) != nil {
+		return nil
+	}
+	var out []string
+	for _, name := range []string{"exp", "nbf", "iat"} {
+		n, ok := m[name].(json.Number)
+		if !ok {
+			continue
+		}
+		f, err := n.Float64()
+		if err != nil || math.Abs(f) > 253402300799 {
+			continue
+		}
+		sec := math.Floor(f)
+		t := time.Unix(int64(sec), int64((f-sec)*1e9))
+		d := t.Sub(now).Round(time.Second)
+		rel := "in " + d.String()
+		if d < 0 {
+			rel = (-d).String() + " ago"
+		}
+		label := map[string]string{"exp": "expires", "nbf": "valid from", "iat": "issued"}[name]
+		if name == "exp" && d <= 0 {
+			label = "expired"
+		}
+		out = append(out, fmt.Sprintf("%s: %s %s (%s)", name, label, t.UTC().Format(time.RFC3339), rel))
+	}
+	return out
+}
+
+func indentJSON(raw json.RawMessage) string {
+	var b bytes.Buffer
+	if json.Indent(&b, raw, "  ", "  ") != nil {
+		return string(raw)
+	}
+	return b.String()
+}
+
+func tokenDecode(args []string, stdio IO) int {
+	fs := newFlagSet("token decode", stdio)
+	asJSON := fs.Bool("json", false, "")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	tok, err := readTokenArg(fs, stdio.Stdin)
+	if err != nil {
+		return fail(stdio.Stderr, "token decode", exitUsage, "%v", err)
+	}
+	d, err := decodeToken(tok)
+	if err != nil {
+		return fail(stdio.Stderr, "token decode", exitFailure, "%v", err)
+	}
+	if *asJSON {
+		out, _ := json.Marshal(struct {
+			Verified bool `json:"verified"`
+			*decoded
+		}{false, d})
+		fmt.Fprintln(stdio.Stdout, string(out))
+		return exitOK
+	}
+	fmt.Fprintln(stdio.Stdout, "UNVERIFIED: decoded without checking the signature; do not trust these values.")
+	fmt.Fprintf(stdio.Stdout, "header:\n  %s\nclaims:\n  %s\n", indentJSON(d.Header), indentJSON(d.Claims))
+	for _, l := range timeLines(d.Claims, time.Now()) {
+		fmt.Fprintln(stdio.Stdout, l)
+	}
+	return exitOK
+}
+
+func tokenCheck(args []string, stdio IO) int {
+	fs := newFlagSet("token check", stdio)
+	secretFlag := fs.String("secret", "", "")
+	secretFile := fs.String("secret-file", "", "")
+	publicKey := fs.String("public-key", "", "")
+	kid := fs.String("kid", "", "")
+	leeway := fs.Duration("leeway", 0, "")
+	asJSON := fs.Bool("json", false, "")
+	var binds, headers listFlag
+	fs.Var(&binds, "bind", "")
+	fs.Var(&headers, "header", "")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	tok, err := readTokenArg(fs, stdio.Stdin)
+	if err != nil {
+		return fail(stdio.Stderr, "token check", exitUsage, "%v", err)
+	}
+	if len(binds) > 0 && len(headers) > 0 {
+		return fail(stdio.Stderr, "token check", exitUsage, "use --bind or --header, not both")
+	}
+
+	var key *approov.Key
+	if *publicKey != "" {
+		data, err := os.ReadFile(*publicKey)
+		if err != nil {
+			return fail(stdio.Stderr, "token check", exitUsage, "--public-key: %v", err)
+		}
+		if key, err = approov.ParsePublicKey(*kid, data); err != nil {
+			return fail(stdio.Stderr, "token check", exitUsage, "--public-key %s: %s", *publicKey, strings.TrimPrefix(err.Error(), "approov: "))
+		}
+	} else {
+		secret, _, err := secretFrom(*secretFlag, *secretFile)
+		if err != nil {
+			return fail(stdio.Stderr, "token check", exitUsage, "%v", err)
+		}
+		if secret == nil {
+			return fail(stdio.Stderr, "token check", exitUsage, "no secret: use --secret, --secret-file, --public-key or APPROOV_BASE64_SECRET")
+		}
+		if key, err = approov.NewSecretKey(*kid, secret); err != nil {
+			return fail(stdio.Stderr, "token check", exitUsage, "%s", strings.TrimPrefix(err.Error(), "approov: "))
+		}
+	}
+
+	opts := []approov.Option{approov.WithKeys(key), approov.WithLeeway(*leeway)}
+	h := http.Header{}
+	if len(binds) > 0 || len(headers) > 0 {
+		var names []string
+		if len(binds) > 0 {
+			// The values as given, concatenated: one synthetic header
+			// whose raw value is hashed as a bound header's is.
+			names = []string{"Bound-Value"}
+			h.Set("Bound-Value", strings.Join(binds, ""))
+		}
+		for _, hv := range headers {
+			name, value, ok := strings.Cut(hv, ":")
+			if !ok || strings.TrimSpace(name) == "" {
+				return fail(stdio.Stderr, "token check", exitUsage, "--header %q: want 'Name: value'", hv)
+			}
+			name = http.CanonicalHeaderKey(strings.TrimSpace(name))
+			names = append(names, name)
+			h.Add(name, strings.TrimSpace(value))
+		}
+		b, err := approov.NewBinding(names)
+		if err != nil {
+			return fail(stdio.Stderr, "token check", exitUsage, "%s", strings.TrimPrefix(err.Error(), "approov: "))
+		}
+		opts = append(opts, approov.WithBinding(b))
+	}
+	v, err := approov.NewVerifier(opts...)
+	if err != nil {
+		return fail(stdio.Stderr, "token check", exitUsage, "%s", strings.TrimPrefix(err.Error(), "approov: "))
+	}
+	h.Set(approov.DefaultTokenHeader, tok)
+	_, verr := v.VerifyRequest(h)
+
+	d, decErr := decodeToken(tok)
+	reason, detail := approov.Reason(verr), ""
+	var e *approov.Error
+	if errors.As(verr, &e) {
+		detail = e.Detail()
+	}
+	if *asJSON {
+		out := map[string]any{"valid": verr == nil, "reason": reason}
+		if detail != "" {
+			out["detail"] = detail
+		}
+		if d != nil {
+			out["header"], out["claims"] = d.Header, d.Claims
+		}
+		b, _ := json.Marshal(out)
+		fmt.Fprintln(stdio.Stdout, string(b))
+	} else {
+		label := "verified"
+		if verr != nil {
+			label = "UNVERIFIED"
+		}
+		if decErr == nil {
+			fmt.Fprintf(stdio.Stdout, "header (%s):\n  %s\nclaims (%s):\n  %s\n", label, indentJSON(d.Header), label, indentJSON(d.Claims))
+			for _, l := range timeLines(d.Claims, time.Now()) {
+				fmt.Fprintln(stdio.Stdout, l)
+			}
+		}
+		if verr == nil {
+			fmt.Fprintln(stdio.Stdout, "verdict: valid (ok)")
+		} else {
+			fmt.Fprintf(stdio.Stdout, "verdict: invalid (%s: %s)\n", reason, detail)
+		}
+	}
+	if verr != nil {
+		return exitFailure
+	}
+	return exitOK
+}
+
+func secret(args []string, stdio IO) int {
+	if len(args) != 1 || args[0] != "gen" {
+		return fail(stdio.Stderr, "secret", exitUsage, "usage: approov-gateway secret gen")
+	}
+	s := approovtest.NewSecret()
+	fmt.Fprintf(stdio.Stdout, "APPROOV_BASE64_SECRET=%s\nAPPROOV_BASE64URL_SECRET=%s\n",
+		base64.StdEncoding.EncodeToString(s), base64.RawURLEncoding.EncodeToString(s))
+	return exitOK
+}
+
+func bind(args []string, stdio IO) int {
+	if len(args) == 0 {
+		return fail(stdio.Stderr, "bind", exitUsage, "usage: approov-gateway bind VALUE... (the bound header values, in order)")
+	}
+	fmt.Fprintln(stdio.Stdout, approov.PayloadHash(strings.Join(args, "")))
+	return exitOK
+}

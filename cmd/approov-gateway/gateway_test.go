@@ -811,3 +811,60 @@ func TestShutdownDrains(t *testing.T) {
 		t.Fatal("still accepting connections after shutdown")
 	}
 }
+
+// TestLogsNeverLeak runs every kind of request through a gateway that logs
+// as much as it can, then searches its whole output for tokens, the secret
+// and bound credentials.
+func TestLogsNeverLeak(t *testing.T) {
+	b := newBackend(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "gateway.yaml", fmt.Sprintf(`
+upstream: %s
+access_log: true
+log_level: debug
+routes:
+  - match: /account/
+    mode: binding
+    binding_headers: [Authorization]
+  - match: /ws-query/
+    token_query_param: approov_token
+  - match: /beta/
+    monitor: true
+`, b.URL))
+	gw := e2e.StartGateway(t, dir, []string{"APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_CONFIG=gateway.yaml"})
+	const credential = "Bearer credential-that-must-stay-private"
+	valid := tok(t, map[string]any{"did": "d"})
+	bound := tok(t, map[string]any{"pay": "w1Xc6WwWEogNEZQP/dkBTThsJT4MNlKmzQanIm970rY="})
+	expired := tok(t, map[string]any{"exp": time.Now().Add(-time.Hour)})
+	forged, _ := forger.Sign(map[string]any{"exp": time.Now().Add(time.Hour)})
+	secrets := []string{secretB64, valid, bound, expired, forged, credential, "credential-that-must-stay-private"}
+
+	for _, h := range []http.Header{
+		{"Approov-Token": {valid}},
+		{"Approov-Token": {expired}},
+		{"Approov-Token": {forged}},
+		{"Approov-Token": {valid, valid}},
+		{"Approov-Token": {valid[:40]}},
+		{"Approov-Token": {"Bearer " + valid}},
+	} {
+		request(t, "GET", gw.URL()+"/x", h)
+		request(t, "GET", gw.URL()+"/beta/x", h)
+	}
+	request(t, "GET", gw.URL()+"/account/me", http.Header{"Approov-Token": {bound}, "Authorization": {credential}})
+	request(t, "GET", gw.URL()+"/_approov/verify", http.Header{"X-Original-Uri": {"/account/me"}, "Approov-Token": {bound}, "Authorization": {credential}})
+	request(t, "GET", gw.URL()+"/ws-query/x?approov_token="+expired, nil)
+	conn, _ := wsDial(t, gw.Addr, "/ws-query/ws?approov_token="+forged, nil)
+	conn.Close()
+
+	gw.Signal(t, syscall.SIGTERM)
+	gw.Wait(t, 10*time.Second)
+	out := gw.Output()
+	if !strings.Contains(out, `"reason":"binding_mismatch"`) || !strings.Contains(out, `"msg":"request"`) {
+		t.Fatalf("the log lacks the lines this test needs to be meaningful:\n%s", out)
+	}
+	for _, s := range secrets {
+		if strings.Contains(out, s) {
+			t.Errorf("the log contains %.24s...", s)
+		}
+	}
+}

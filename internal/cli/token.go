@@ -308,9 +308,9 @@ func timeLines(claims json.RawMessage, now time.Time) []string {
 		sec := math.Floor(f)
 		t := time.Unix(int64(sec), int64((f-sec)*1e9))
 		d := t.Sub(now).Round(time.Second)
-		rel := "in " + d.String()
+		rel := "in " + humanDuration(d)
 		if d < 0 {
-			rel = (-d).String() + " ago"
+			rel = humanDuration(-d) + " ago"
 		}
 		label := map[string]string{"exp": "expires", "nbf": "valid from", "iat": "issued"}[name]
 		if name == "exp" && d <= 0 {
@@ -319,6 +319,15 @@ func timeLines(claims json.RawMessage, now time.Time) []string {
 		out = append(out, fmt.Sprintf("%s: %s %s (%s)", name, label, t.UTC().Format(time.RFC3339), rel))
 	}
 	return out
+}
+
+// humanDuration writes short durations as Go does (4m59s) and long ones in
+// days.
+func humanDuration(d time.Duration) string {
+	if d >= 48*time.Hour {
+		return fmt.Sprintf("%d days", int64(d/(24*time.Hour)))
+	}
+	return d.String()
 }
 
 func indentJSON(raw json.RawMessage) string {

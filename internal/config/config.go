@@ -427,7 +427,11 @@ func Load(src Source) (*Config, *Flags, error) {
 	}
 	if file != "" {
 		c.File = file
-		problems = append(problems, loadYAML(c, file)...)
+		path := file
+		if !filepath.IsAbs(path) && src.Dir != "" {
+			path = filepath.Join(src.Dir, path)
+		}
+		problems = append(problems, loadYAML(c, path, file)...)
 	}
 	for _, s := range settings {
 		if v, from, ok := lookup(EnvName(s.name)); ok {
@@ -472,10 +476,16 @@ func UnknownEnv(src Source) []string {
 	return unknown
 }
 
-func loadYAML(c *Config, file string) Problems {
-	data, err := os.ReadFile(file)
+// loadYAML applies the settings in the YAML file at path, named file in
+// messages.
+func loadYAML(c *Config, path, file string) Problems {
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return Problems{"config file: " + errorText(err)}
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return Problems{"config file: " + file + ": " + pe.Err.Error()}
+		}
+		return Problems{"config file: " + err.Error()}
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {

@@ -368,7 +368,7 @@ routes:
 		status             int
 		result             string // Approov-Result seen upstream, for monitored requests
 	}{
-		{"public route, no token", "GET", "/healthz", nil, 200, ""},
+		{"public route, no token", "GET", "/healthz", nil, 200, "public"},
 		{"public route is GET only", "POST", "/healthz", nil, 401, ""},
 		{"default route needs a token", "GET", "/other", nil, 401, ""},
 		{"default route with token", "GET", "/other", http.Header{"Approov-Token": {plain}}, 200, "ok"},
@@ -427,7 +427,7 @@ routes:
 	}{
 		{"nginx: token route, valid", verify, "GET", http.Header{"X-Original-Uri": {"/api/x?y=1"}, "X-Original-Method": {"POST"}, "Approov-Token": {plain}}, 200},
 		{"nginx: token route, missing", verify, "GET", http.Header{"X-Original-Uri": {"/api/x"}}, 401},
-		{"nginx: public route", verify, "GET", http.Header{"X-Original-Uri": {"/public/logo.png"}}, 200},
+		{"nginx: public route", verify, "GET", http.Header{"X-Original-Uri": {"/public/logo.png"}, "Approov-Device-Id": {"forged"}}, 200},
 		{"nginx: binding route, bound", verify, "GET", http.Header{"X-Original-Uri": {"/account/me"}, "Approov-Token": {bound}, "Authorization": {auth}}, 200},
 		{"nginx: binding route, wrong credential", verify, "GET", http.Header{"X-Original-Uri": {"/account/me"}, "Approov-Token": {bound}, "Authorization": {"Bearer mallory"}}, 401},
 		{"nginx: binding route, plain token", verify, "GET", http.Header{"X-Original-Uri": {"/account/me"}, "Approov-Token": {plain}, "Authorization": {auth}}, 401},
@@ -447,6 +447,13 @@ routes:
 			if tt.status == 200 && tt.header.Get("Approov-Token") != "" {
 				if r.header.Get("Approov-Device-Id") != "device-fa" || r.header.Get("Approov-Result") != "ok" || r.header.Get("Approov-Token-Expiry") == "" {
 					t.Fatalf("facts headers: %v", r.header)
+				}
+			}
+			if tt.status == 200 && tt.header.Get("Approov-Token") == "" {
+				// Public: every fact is answered, empty, so that a proxy
+				// copying them overwrites client-sent copies.
+				if v, ok := r.header["Approov-Device-Id"]; !ok || v[0] != "" || r.header.Get("Approov-Result") != "public" {
+					t.Fatalf("public facts headers: %v", r.header)
 				}
 			}
 			if tt.status == 401 && r.body != "{}" {

@@ -358,7 +358,7 @@ func (g *Gateway) buildRoute(st *state, rc *config.Route, transport *http.Transp
 	}
 
 	facts := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		st.setFacts(w.Header(), r)
+		st.setFacts(w.Header(), r, rt, true)
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusOK)
 	})

@@ -67,7 +67,7 @@ func (g *Gateway) newProxy(st *state, rt *route, target *url.URL, transport http
 			if !st.cfg.KeepTokenHeader {
 				pr.Out.Header.Del(st.tokenHeader)
 			}
-			st.setFacts(pr.Out.Header, pr.In)
+			st.setFacts(pr.Out.Header, pr.In, rt, false)
 		},
 		ModifyResponse: func(resp *http.Response) error {
 			if start, ok := resp.Request.Context().Value(startKey{}).(time.Time); ok {
@@ -144,12 +144,17 @@ func (st *state) stripReserved(h http.Header) {
 	}
 }
 
-// setFacts sets the configured verified facts of request r as headers of h:
-// the verification result, and claims when the token was valid.
-func (st *state) setFacts(h http.Header, r *http.Request) {
+// setFacts sets the configured verified facts of request r, on route rt,
+// as headers of h: the verification result ("public" on public routes), and
+// claims when the token was valid. For forward-auth answers (always set)
+// every configured fact is set, empty when unknown, so that a proxy copying
+// them overwrites any client-sent copy rather than leaving it, or a
+// placeholder, in place.
+func (st *state) setFacts(h http.Header, r *http.Request, rt *route, always bool) {
 	claims, ok := approovhttp.ClaimsFromContext(r.Context())
 	failure := approovhttp.FailureFromContext(r.Context())
-	if !ok && failure == nil {
+	public := rt.mode == config.ModePublic
+	if !ok && failure == nil && !public {
 		return
 	}
 	for _, f := range st.facts {
@@ -157,6 +162,9 @@ func (st *state) setFacts(h http.Header, r *http.Request) {
 		switch f.claim {
 		case "result":
 			v = approov.Reason(failure)
+			if public {
+				v = "public"
+			}
 		case "did":
 			v = claimOf(claims, ok, func(c *approov.Claims) string { return c.DeviceID })
 		case "exp":
@@ -180,7 +188,10 @@ func (st *state) setFacts(h http.Header, r *http.Request) {
 		}
 		// A claim is signed, not sanitised: a value that is no valid
 		// header value (a line break, say) is dropped, never sent.
-		if v != "" && validHeaderValue(v) {
+		if !validHeaderValue(v) {
+			v = ""
+		}
+		if v != "" || always {
 			h[f.header] = []string{v}
 		}
 	}

@@ -1,0 +1,516 @@
+// Package django_test runs the Django example for real: gunicorn and Django
+// from Debian's packages, approov-gateway in front as a reverse proxy, and
+// nginx (auth_request) and Caddy (forward_auth) in front of the gateway's
+// forward-auth endpoint; every setup is held against the in-process PyJWT
+// reference.
+package django_test
+
+import (
+	"bufio"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/approov-gateway/approov"
+	"github.com/approov-gateway/approov/approovtest"
+	"github.com/approov-gateway/approov/internal/e2e"
+)
+
+var (
+	secret    = []byte("django end-to-end secret: 64 bytes, like an Approov secret......")
+	secretB64 = base64.StdEncoding.EncodeToString(secret)
+	signer    = approovtest.MustSigner(approov.HS256, secret, "")
+	djangoDir = filepath.Join(e2e.RepoRoot(), "examples", "django")
+)
+
+const gunicorn = "/usr/bin/gunicorn"
+
+// startDjango runs the hello API under gunicorn with the given settings
+// module on addr, and waits until it answers.
+func startDjango(t *testing.T, settings, addr string, env ...string) *e2e.Proc {
+	t.Helper()
+	e2e.Require(t, gunicorn, "/usr/bin/python3")
+	env = append(env, "DJANGO_SETTINGS_MODULE="+settings, "PYTHONDONTWRITEBYTECODE=1", "APPROOV_BASE64_SECRET="+secretB64)
+	p := e2e.Start(t, djangoDir, env, gunicorn, "--bind", addr, "--workers", "2", "--graceful-timeout", "2", "hello.wsgi:application")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			return p
+		}
+		if p.Exited() || time.Now().After(deadline) {
+			t.Fatalf("gunicorn did not start on %s: %v\n%s", addr, err, p.Output())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// gatewayRoutes is the policy of every gateway setup: / needs a token,
+// /bound/ a token bound to Authorization, /public/ and /healthz nothing.
+const gatewayRoutes = `
+routes:
+  - match: /healthz
+    mode: public
+  - match: /public/
+    mode: public
+  - match: /bound/
+    mode: binding
+    binding_headers: [Authorization]
+`
+
+func startGateway(t *testing.T, extra string, env ...string) *e2e.Gateway {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "gateway.yaml"), []byte(gatewayRoutes+extra), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return e2e.StartGateway(t, dir, append(env, "APPROOV_BASE64_SECRET="+secretB64, "APPROOV_CONFIG=gateway.yaml"))
+}
+
+func sign(t *testing.T, claims map[string]any) string {
+	t.Helper()
+	if _, ok := claims["exp"]; !ok {
+		claims["exp"] = time.Now().Add(time.Hour)
+	}
+	tok, err := signer.Sign(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func signJSON(t *testing.T, claims string) string {
+	t.Helper()
+	tok, err := signer.SignJSON([]byte(`{"alg":"HS256","typ":"JWT"}`), []byte(claims))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+type answer struct {
+	status int
+	body   string
+}
+
+func get(t *testing.T, url string, h http.Header) answer {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	for k, v := range h {
+		req.Header[k] = v
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return answer{resp.StatusCode, strings.TrimSpace(string(b))}
+}
+
+// matrixCase is one request of the verification matrix: the status the
+// in-process reference gives and the one the gateway gives, with the reason
+// when they differ on purpose.
+type matrixCase struct {
+	name      string
+	path      string
+	header    http.Header
+	reference int
+	gateway   int
+	why       string
+}
+
+func matrix(t *testing.T) []matrixCase {
+	const auth = "Bearer user-1-session"
+	valid := sign(t, map[string]any{"did": "device-1"})
+	bound := sign(t, map[string]any{"did": "device-1", "pay": approov.PayloadHash(auth)})
+	expired := sign(t, map[string]any{"exp": time.Now().Add(-time.Minute)})
+	forged, _ := approovtest.MustSigner(approov.HS256, approovtest.NewSecret(), "").Sign(map[string]any{"exp": time.Now().Add(time.Hour)})
+	noExp := signJSON(t, `{"did":"device-1"}`)
+	emptyExp := signJSON(t, `{"exp":""}`)
+	nullExp := signJSON(t, `{"exp":null}`)
+	dupExp := signJSON(t, fmt.Sprintf(`{"exp":1,"exp":%d}`, time.Now().Add(time.Hour).Unix()))
+	h := func(kv ...string) http.Header {
+		out := http.Header{}
+		for i := 0; i < len(kv); i += 2 {
+			out.Add(kv[i], kv[i+1])
+		}
+		return out
+	}
+	return []matrixCase{
+		{"valid", "/", h("Approov-Token", valid), 200, 200, ""},
+		{"missing", "/", nil, 401, 401, ""},
+		{"empty", "/", h("Approov-Token", ""), 401, 401, ""},
+		{"malformed", "/", h("Approov-Token", "garbage"), 401, 401, ""},
+		{"bad signature", "/", h("Approov-Token", forged), 401, 401, ""},
+		{"exp empty", "/", h("Approov-Token", emptyExp), 401, 401, ""},
+		{"expired", "/", h("Approov-Token", expired), 401, 401, ""},
+		{"duplicated token header", "/", h("Approov-Token", valid, "Approov-Token", valid), 401, 401, ""},
+		{"exp missing", "/", h("Approov-Token", noExp), 200, 401, "exp is required here; PyJWT by default accepts a token without it"},
+		{"exp null", "/", h("Approov-Token", nullExp), 500, 401, "PyJWT raises TypeError, which the reference does not catch"},
+		{"exp duplicated", "/", h("Approov-Token", dupExp), 200, 401, "duplicate claim names are ambiguous; PyJWT takes the last"},
+
+		{"bound, matching", "/bound/", h("Approov-Token", bound, "Authorization", auth), 200, 200, ""},
+		{"bound, other credential", "/bound/", h("Approov-Token", bound, "Authorization", "Bearer user-2-session"), 401, 401, ""},
+		{"bound, header missing", "/bound/", h("Approov-Token", bound), 401, 401, ""},
+		{"bound, pay missing", "/bound/", h("Approov-Token", valid, "Authorization", auth), 401, 401, ""},
+		{"bound, Authorization twice", "/bound/", h("Approov-Token", bound, "Authorization", auth, "Authorization", auth), 401, 401, ""},
+		{"bound, expired", "/bound/", h("Approov-Token", sign(t, map[string]any{"exp": time.Now().Add(-time.Minute), "pay": approov.PayloadHash(auth)}), "Authorization", auth), 401, 401, ""},
+		{"bound, token missing", "/bound/", h("Authorization", auth), 401, 401, ""},
+	}
+}
+
+// runMatrix sends every case to the setup at base and checks its status:
+// the reference's where both should agree, the documented stricter one
+// where they deliberately differ, or the front proxy's own answer where it
+// refuses a request before asking the gateway (edge).
+func runMatrix(t *testing.T, setup, base string, reference bool, pathFilter string, edge map[string]int) {
+	t.Helper()
+	for _, c := range matrix(t) {
+		if pathFilter != "" && c.path != pathFilter {
+			continue
+		}
+		want := c.gateway
+		if reference {
+			want = c.reference
+		}
+		if status, ok := edge[c.name]; ok {
+			want = status
+		}
+		got := get(t, base+c.path, c.header)
+		if got.status != want {
+			t.Errorf("%s: %s: status %d, want %d %s", setup, c.name, got.status, want, c.why)
+		}
+		if got.status == 401 && got.body != "{}" {
+			t.Errorf("%s: %s: 401 body %q, want {}", setup, c.name, got.body)
+		}
+		if got.status == 200 && got.body != `{"message": "Hello, World!"}` {
+			t.Errorf("%s: %s: body %q", setup, c.name, got.body)
+		}
+	}
+}
+
+func TestReference(t *testing.T) {
+	token := e2e.FreeAddr(t)
+	startDjango(t, "hello.settings_inprocess", token)
+	runMatrix(t, "in-process PyJWT", "http://"+token, true, "/", nil)
+
+	bound := e2e.FreeAddr(t)
+	startDjango(t, "hello.settings_inprocess", bound, "APPROOV_TOKEN_BINDING_HEADER=Authorization")
+	runMatrix(t, "in-process PyJWT with binding", "http://"+bound, true, "/bound/", nil)
+}
+
+func TestGatewayInFrontOfDjango(t *testing.T) {
+	django := e2e.FreeAddr(t)
+	startDjango(t, "hello.settings", django)
+	// Django alone: no checks at all.
+	if got := get(t, "http://"+django+"/", nil); got.status != 200 {
+		t.Fatalf("Django alone: %d", got.status)
+	}
+	gw := startGateway(t, "upstream: http://"+django+"\n")
+	runMatrix(t, "gateway", gw.URL(), false, "", nil)
+	if got := get(t, gw.URL()+"/nope", http.Header{"Approov-Token": {sign(t, map[string]any{})}}); got.status != 404 || got.body != "{}" {
+		t.Errorf("Django 404 through the gateway: %d %q", got.status, got.body)
+	}
+}
+
+type whoami struct {
+	DeviceID    *string `json:"device_id"`
+	Verified    bool    `json:"verified"`
+	Result      *string `json:"result"`
+	TokenExpiry *string `json:"token_expiry"`
+}
+
+func getWhoami(t *testing.T, url string, h http.Header) (int, whoami) {
+	t.Helper()
+	a := get(t, url, h)
+	var w whoami
+	if a.status == 200 {
+		if err := json.Unmarshal([]byte(a.body), &w); err != nil {
+			t.Fatalf("%s: %q: %v", url, a.body, err)
+		}
+	}
+	return a.status, w
+}
+
+func str(p *string) string {
+	if p == nil {
+		return "<none>"
+	}
+	return *p
+}
+
+// forgeries are the client-sent copies of forwarded facts a backend might
+// take for the gateway's: every spelling gunicorn maps to the same name.
+var forgeries = http.Header{
+	"Approov-Device-Id":    {"forged-dash"},
+	"Approov_Device_Id":    {"forged-underscore"},
+	"Approov-Result":       {"ok"},
+	"Approov_Result":       {"ok"},
+	"Approov-Token-Expiry": {"4102444800"},
+}
+
+func withForgeries(h http.Header) http.Header {
+	out := h.Clone()
+	if out == nil {
+		out = http.Header{}
+	}
+	for k, v := range forgeries {
+		out[k] = v
+	}
+	return out
+}
+
+// checkFacts: verified facts reach Django as request.approov, and forged
+// copies never do: each request either shows the gateway's values or is
+// refused.
+func checkFacts(t *testing.T, setup, base string) {
+	t.Helper()
+	exp := time.Now().Add(time.Hour).Truncate(time.Second)
+	valid := sign(t, map[string]any{"did": "device-42", "exp": exp})
+
+	status, w := getWhoami(t, base+"/whoami", http.Header{"Approov-Token": {valid}})
+	if status != 200 || str(w.DeviceID) != "device-42" || !w.Verified || str(w.TokenExpiry) != exp.UTC().Format("2006-01-02T15:04:05+00:00") {
+		t.Errorf("%s: facts: %d %+v (device %s, expiry %s)", setup, status, w, str(w.DeviceID), str(w.TokenExpiry))
+	}
+	status, w = getWhoami(t, base+"/whoami", withForgeries(http.Header{"Approov-Token": {valid}}))
+	if status == 200 && (str(w.DeviceID) != "device-42" || str(w.Result) != "ok") {
+		t.Errorf("%s: a forged fact reached Django: %+v (device %s)", setup, w, str(w.DeviceID))
+	}
+	status, w = getWhoami(t, base+"/public/whoami", withForgeries(nil))
+	if status == 200 && (w.DeviceID != nil || w.Verified) {
+		t.Errorf("%s: a forged fact reached Django on a public route: device %s, verified %v", setup, str(w.DeviceID), w.Verified)
+	}
+	status, _ = getWhoami(t, base+"/whoami", withForgeries(nil))
+	if status != 401 {
+		t.Errorf("%s: forged facts without a token: %d, want 401", setup, status)
+	}
+}
+
+func TestForwardedFacts(t *testing.T) {
+	django := e2e.FreeAddr(t)
+	startDjango(t, "hello.settings", django, "APPROOV_REQUIRE_GATEWAY=true")
+	gw := startGateway(t, "upstream: http://"+django+"\n")
+	checkFacts(t, "gateway", gw.URL())
+
+	// Straight to Django, bypassing the gateway: the require setting
+	// refuses a request with no verdict, and two spellings of one fact
+	// are refused as the forgery they are. A single forged header cannot be
+	// told apart, which is why Django must be reachable only from the
+	// gateway.
+	if status, _ := getWhoami(t, "http://"+django+"/whoami", nil); status != 401 {
+		t.Errorf("straight to Django, no verdict: %d, want 401", status)
+	}
+	if status, _ := getWhoami(t, "http://"+django+"/whoami", withForgeries(nil)); status != 400 {
+		t.Errorf("straight to Django, two spellings of a fact: %d, want 400", status)
+	}
+}
+
+func TestBodiesAndStreaming(t *testing.T) {
+	django := e2e.FreeAddr(t)
+	startDjango(t, "hello.settings", django)
+	gw := startGateway(t, "upstream: http://"+django+"\n")
+	valid := sign(t, map[string]any{})
+
+	body := make([]byte, 16<<20)
+	rand.Read(body)
+	sum := sha256.Sum256(body)
+	req, _ := http.NewRequest("POST", gw.URL()+"/upload", strings.NewReader(string(body)))
+	req.Header.Set("Approov-Token", valid)
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var up struct {
+		Bytes  int    `json:"bytes"`
+		SHA256 string `json:"sha256"`
+	}
+	json.NewDecoder(resp.Body).Decode(&up)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || up.Bytes != len(body) || up.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Fatalf("16 MiB upload through the gateway: %d, %d bytes, %s", resp.StatusCode, up.Bytes, up.SHA256)
+	}
+
+	release := filepath.Join(t.TempDir(), "release")
+	req, _ = http.NewRequest("GET", gw.URL()+"/stream?count=100000&release="+release, nil)
+	req.Header.Set("Approov-Token", valid)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	first, err := br.ReadString('\n')
+	if err != nil || first != "line 000000\n" {
+		t.Fatalf("first streamed line: %q %v", first, err)
+	}
+	// The rest is produced only now: the first line came through while
+	// Django was still inside the response.
+	os.WriteFile(release, nil, 0o600)
+	h := sha256.New()
+	h.Write([]byte(first))
+	n, _ := io.Copy(h, br)
+	want := sha256.New()
+	for i := 0; i < 100000; i++ {
+		fmt.Fprintf(want, "line %06d\n", i)
+	}
+	if int(n)+len(first) != 100000*12 || hex.EncodeToString(h.Sum(nil)) != hex.EncodeToString(want.Sum(nil)) {
+		t.Fatalf("streamed response changed on the way: %d bytes", int(n)+len(first))
+	}
+}
+
+func TestDjangoDownAndBack(t *testing.T) {
+	addr := e2e.FreeAddr(t)
+	django := startDjango(t, "hello.settings", addr)
+	gw := startGateway(t, "upstream: http://"+addr+"\n")
+	valid := http.Header{"Approov-Token": {sign(t, map[string]any{})}}
+	if got := get(t, gw.URL()+"/", valid); got.status != 200 {
+		t.Fatalf("before: %d", got.status)
+	}
+	django.Kill()
+	// The client's 10 s timeout bounds "quickly": the gateway answers at
+	// once when the upstream refuses connections.
+	if got := get(t, gw.URL()+"/", valid); got.status != 502 || got.body != `{"error":"bad gateway"}` {
+		t.Fatalf("Django stopped: %d %q", got.status, got.body)
+	}
+	startDjango(t, "hello.settings", addr)
+	if got := get(t, gw.URL()+"/", valid); got.status != 200 {
+		t.Fatalf("Django back, gateway not restarted: %d", got.status)
+	}
+	gw.WaitOutput(t, `"msg":"upstream error"`, 5*time.Second)
+}
+
+// nginxConf is the nginx front of docs/quickstart-nginx.md, with paths and
+// ports filled in.
+const nginxConf = `
+worker_processes 1;
+daemon off;
+pid {{dir}}/nginx.pid;
+error_log {{dir}}/error.log warn;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path {{dir}}/body;
+    proxy_temp_path {{dir}}/proxy;
+    fastcgi_temp_path {{dir}}/fastcgi;
+    uwsgi_temp_path {{dir}}/uwsgi;
+    scgi_temp_path {{dir}}/scgi;
+
+    upstream django { server {{django}}; }
+
+    server {
+        listen {{listen}};
+
+        location = /_approov_auth {
+            internal;
+            proxy_pass http://{{gateway}}/_approov/verify;
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+            proxy_set_header X-Original-URI $request_uri;
+            proxy_set_header X-Original-Method $request_method;
+        }
+
+        location @approov_unauthorized {
+            default_type application/json;
+            return 401 '{}';
+        }
+
+        location / {
+            auth_request /_approov_auth;
+            auth_request_set $approov_result $upstream_http_approov_result;
+            auth_request_set $approov_device_id $upstream_http_approov_device_id;
+            auth_request_set $approov_token_expiry $upstream_http_approov_token_expiry;
+            error_page 401 = @approov_unauthorized;
+
+            # The verified facts replace any client-sent copies; headers
+            # with underscores never get past nginx (underscores_in_headers
+            # is off by default).
+            proxy_set_header Approov-Result $approov_result;
+            proxy_set_header Approov-Device-Id $approov_device_id;
+            proxy_set_header Approov-Token-Expiry $approov_token_expiry;
+            proxy_set_header Approov-Token "";
+            proxy_pass http://django;
+        }
+    }
+}
+`
+
+func fill(tmpl string, vars map[string]string) string {
+	for k, v := range vars {
+		tmpl = strings.ReplaceAll(tmpl, "{{"+k+"}}", v)
+	}
+	return tmpl
+}
+
+func TestNginxAuthRequest(t *testing.T) {
+	e2e.Require(t, "nginx")
+	django := e2e.FreeAddr(t)
+	startDjango(t, "hello.settings", django, "APPROOV_REQUIRE_GATEWAY=true")
+	gw := startGateway(t, "forward_auth_only: true\n")
+	dir := t.TempDir()
+	listen := e2e.FreeAddr(t)
+	conf := filepath.Join(dir, "nginx.conf")
+	os.WriteFile(conf, []byte(fill(nginxConf, map[string]string{"dir": dir, "django": django, "gateway": gw.Addr, "listen": listen})), 0o600)
+	nginx := e2e.Start(t, dir, nil, "nginx", "-e", filepath.Join(dir, "error.log"), "-p", dir, "-c", conf)
+	e2e.WaitHTTP(t, nginx, "http://"+listen+"/healthz", 200, 15*time.Second)
+
+	// nginx 1.22 itself answers 400 to a request with two Authorization
+	// headers, before auth_request runs.
+	runMatrix(t, "nginx auth_request", "http://"+listen, false, "", map[string]int{"bound, Authorization twice": 400})
+	checkFacts(t, "nginx auth_request", "http://"+listen)
+}
+
+// caddyfile is the Caddy front of docs/quickstart-nginx.md. Debian's Caddy
+// 2.6 copies forward_auth headers only from 2xx answers and leaves
+// client-sent copies otherwise; the gateway answers every fact, empty when
+// unknown, and the request_header lines remove copies up front.
+const caddyfile = `{
+	admin off
+	auto_https off
+	storage file_system {{dir}}/data
+}
+
+http://{{listen}} {
+	# route keeps this order: Caddy would otherwise run forward_auth first.
+	route {
+		request_header -Approov-Result
+		request_header -Approov-Device-Id
+		request_header -Approov-Token-Expiry
+		forward_auth {{gateway}} {
+			uri /_approov/verify
+			copy_headers Approov-Result Approov-Device-Id Approov-Token-Expiry
+		}
+		reverse_proxy {{django}} {
+			header_up -Approov-Token
+		}
+	}
+}
+`
+
+func TestCaddyForwardAuth(t *testing.T) {
+	e2e.Require(t, "caddy")
+	django := e2e.FreeAddr(t)
+	startDjango(t, "hello.settings", django, "APPROOV_REQUIRE_GATEWAY=true")
+	gw := startGateway(t, "forward_auth_only: true\n")
+	dir := t.TempDir()
+	listen := e2e.FreeAddr(t)
+	file := filepath.Join(dir, "Caddyfile")
+	os.WriteFile(file, []byte(fill(caddyfile, map[string]string{"dir": dir, "django": django, "gateway": gw.Addr, "listen": listen})), 0o600)
+	caddy := e2e.Start(t, dir, []string{"XDG_DATA_HOME=" + dir, "XDG_CONFIG_HOME=" + dir, "HOME=" + dir}, "caddy", "run", "--config", file, "--adapter", "caddyfile")
+	e2e.WaitHTTP(t, caddy, "http://"+listen+"/healthz", 200, 15*time.Second)
+
+	runMatrix(t, "caddy forward_auth", "http://"+listen, false, "", nil)
+	checkFacts(t, "caddy forward_auth", "http://"+listen)
+}

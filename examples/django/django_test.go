@@ -392,8 +392,8 @@ func TestDjangoDownAndBack(t *testing.T) {
 	gw.WaitOutput(t, `"msg":"upstream error"`, 5*time.Second)
 }
 
-// nginxConf is the nginx front of docs/quickstart-nginx.md, with paths and
-// ports filled in.
+// nginxConf wraps the server block of docs/quickstart-nginx.md in a
+// minimal nginx.conf of its own, with paths in the test's directory.
 const nginxConf = `
 worker_processes 1;
 daemon off;
@@ -407,45 +407,24 @@ http {
     fastcgi_temp_path {{dir}}/fastcgi;
     uwsgi_temp_path {{dir}}/uwsgi;
     scgi_temp_path {{dir}}/scgi;
-
-    upstream django { server {{django}}; }
-
-    server {
-        listen {{listen}};
-
-        location = /_approov_auth {
-            internal;
-            proxy_pass http://{{gateway}}/_approov/verify;
-            proxy_pass_request_body off;
-            proxy_set_header Content-Length "";
-            proxy_set_header X-Original-URI $request_uri;
-            proxy_set_header X-Original-Method $request_method;
-        }
-
-        location @approov_unauthorized {
-            default_type application/json;
-            return 401 '{}';
-        }
-
-        location / {
-            auth_request /_approov_auth;
-            auth_request_set $approov_result $upstream_http_approov_result;
-            auth_request_set $approov_device_id $upstream_http_approov_device_id;
-            auth_request_set $approov_token_expiry $upstream_http_approov_token_expiry;
-            error_page 401 = @approov_unauthorized;
-
-            # The verified facts replace any client-sent copies; headers
-            # with underscores never get past nginx (underscores_in_headers
-            # is off by default).
-            proxy_set_header Approov-Result $approov_result;
-            proxy_set_header Approov-Device-Id $approov_device_id;
-            proxy_set_header Approov-Token-Expiry $approov_token_expiry;
-            proxy_set_header Approov-Token "";
-            proxy_pass http://django;
-        }
-    }
+{{guide}}
 }
 `
+
+// fromGuide takes a tested configuration block of docs/quickstart-nginx.md
+// and points its addresses (the guide's 8000 Django, 8002 gateway, 8080
+// front) at the test's processes.
+func fromGuide(t *testing.T, info, django, gateway, listen string) string {
+	block := e2e.Block(t, "docs/quickstart-nginx.md", info)
+	r := strings.NewReplacer("127.0.0.1:8000", django, "127.0.0.1:8002", gateway, "127.0.0.1:8080", listen)
+	out := r.Replace(block)
+	for _, addr := range []string{django, gateway, listen} {
+		if !strings.Contains(out, addr) {
+			t.Fatalf("the %s block of docs/quickstart-nginx.md no longer uses the addresses the test fills in", info)
+		}
+	}
+	return out
+}
 
 func fill(tmpl string, vars map[string]string) string {
 	for k, v := range vars {
@@ -462,7 +441,8 @@ func TestNginxAuthRequest(t *testing.T) {
 	dir := t.TempDir()
 	listen := e2e.FreeAddr(t)
 	conf := filepath.Join(dir, "nginx.conf")
-	os.WriteFile(conf, []byte(fill(nginxConf, map[string]string{"dir": dir, "django": django, "gateway": gw.Addr, "listen": listen})), 0o600)
+	guide := fromGuide(t, "nginx tested", django, gw.Addr, listen)
+	os.WriteFile(conf, []byte(fill(nginxConf, map[string]string{"dir": dir, "guide": guide})), 0o600)
 	nginx := e2e.Start(t, dir, nil, "nginx", "-e", filepath.Join(dir, "error.log"), "-p", dir, "-c", conf)
 	e2e.WaitHTTP(t, nginx, "http://"+listen+"/healthz", 200, 15*time.Second)
 
@@ -472,31 +452,14 @@ func TestNginxAuthRequest(t *testing.T) {
 	checkFacts(t, "nginx auth_request", "http://"+listen)
 }
 
-// caddyfile is the Caddy front of docs/quickstart-nginx.md. Debian's Caddy
-// 2.6 copies forward_auth headers only from 2xx answers and leaves
-// client-sent copies otherwise; the gateway answers every fact, empty when
-// unknown, and the request_header lines remove copies up front.
-const caddyfile = `{
+// caddyGlobal are the Caddy options of the test: no admin endpoint, no
+// HTTPS, storage in the test's directory; the site block is the guide's.
+const caddyGlobal = `{
 	admin off
 	auto_https off
 	storage file_system {{dir}}/data
 }
 
-http://{{listen}} {
-	# route keeps this order: Caddy would otherwise run forward_auth first.
-	route {
-		request_header -Approov-Result
-		request_header -Approov-Device-Id
-		request_header -Approov-Token-Expiry
-		forward_auth {{gateway}} {
-			uri /_approov/verify
-			copy_headers Approov-Result Approov-Device-Id Approov-Token-Expiry
-		}
-		reverse_proxy {{django}} {
-			header_up -Approov-Token
-		}
-	}
-}
 `
 
 func TestCaddyForwardAuth(t *testing.T) {
@@ -507,7 +470,8 @@ func TestCaddyForwardAuth(t *testing.T) {
 	dir := t.TempDir()
 	listen := e2e.FreeAddr(t)
 	file := filepath.Join(dir, "Caddyfile")
-	os.WriteFile(file, []byte(fill(caddyfile, map[string]string{"dir": dir, "django": django, "gateway": gw.Addr, "listen": listen})), 0o600)
+	site := fromGuide(t, "caddyfile tested", django, gw.Addr, listen)
+	os.WriteFile(file, []byte(fill(caddyGlobal, map[string]string{"dir": dir})+site), 0o600)
 	caddy := e2e.Start(t, dir, []string{"XDG_DATA_HOME=" + dir, "XDG_CONFIG_HOME=" + dir, "HOME=" + dir}, "caddy", "run", "--config", file, "--adapter", "caddyfile")
 	e2e.WaitHTTP(t, caddy, "http://"+listen+"/healthz", 200, 15*time.Second)
 

@@ -487,8 +487,10 @@ func secret(args []string, stdio IO) int {
 	if len(args) != 1 || args[0] != "gen" {
 		return fail(stdio.Stderr, "secret", exitUsage, "usage: approov-gateway secret gen")
 	}
+	// Both encodings of one secret; the second is a comment, so that the
+	// output can go straight into a .env file, which takes one secret.
 	s := approovtest.NewSecret()
-	fmt.Fprintf(stdio.Stdout, "APPROOV_BASE64_SECRET=%s\nAPPROOV_BASE64URL_SECRET=%s\n",
+	fmt.Fprintf(stdio.Stdout, "APPROOV_BASE64_SECRET=%s\n# the same secret, base64url: APPROOV_BASE64URL_SECRET=%s\n",
 		base64.StdEncoding.EncodeToString(s), base64.RawURLEncoding.EncodeToString(s))
 	return exitOK
 }

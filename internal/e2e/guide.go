@@ -1,0 +1,113 @@
+package e2e
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// Guides mark their code blocks for tests with the fence's info string:
+//
+//	```sh run          commands a test runs, in order, in one bash session
+//	```nginx tested    a configuration a test fills in and runs (see Block)
+//
+// In a run block, a line ending in " &" starts a background process, which
+// is stopped when the guide ends; a line with "# expect NNN" must print an
+// HTTP status line with that code (curl -i), retried while the server it
+// calls is still starting; a line starting "kill -HUP" is followed by a
+// pause for the reload. Any other failing command fails the guide.
+
+var expectRe = regexp.MustCompile(`#\s*expect\s+(\d{3})\s*$`)
+
+// Blocks returns the code blocks of the markdown file whose info string is
+// info, in order.
+func Blocks(t testing.TB, file, info string) []string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(RepoRoot(), file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks []string
+	var cur *strings.Builder
+	sc := bufio.NewScanner(strings.NewReader(string(data)))
+	for sc.Scan() {
+		line := sc.Text()
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case cur == nil && trimmed == "```"+info:
+			cur = &strings.Builder{}
+		case cur != nil && trimmed == "```":
+			blocks = append(blocks, cur.String())
+			cur = nil
+		case cur != nil:
+			cur.WriteString(line)
+			cur.WriteByte('\n')
+		}
+	}
+	if len(blocks) == 0 {
+		t.Fatalf("%s has no ```%s block", file, info)
+	}
+	return blocks
+}
+
+// Block returns the one code block of file tagged info.
+func Block(t testing.TB, file, info string) string {
+	t.Helper()
+	blocks := Blocks(t, file, info)
+	if len(blocks) != 1 {
+		t.Fatalf("%s has %d ```%s blocks, want 1", file, len(blocks), info)
+	}
+	return blocks[0]
+}
+
+// GuideScript turns the run blocks of a guide into one bash script.
+func GuideScript(t testing.TB, file string) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString(`set -euo pipefail
+__pids=()
+trap 'for p in "${__pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
+__expect() {
+  local want=$1 cmd=$2 out rc status
+  for __i in $(seq 1 150); do
+    set +e; out=$(eval "$cmd" 2>&1); rc=$?; set -e
+    # curl: 7 is "connection refused", 52 "empty reply": the server is starting.
+    if [ $rc -ne 7 ] && [ $rc -ne 52 ]; then break; fi
+    sleep 0.1
+  done
+  status=$(printf '%s\n' "$out" | sed -n 's#^HTTP/[0-9.]* \([0-9][0-9][0-9]\).*#\1#p' | head -1)
+  if [ "$status" != "$want" ]; then
+    printf 'GUIDE FAILED: %s\n  got status %s, the guide says %s\n%s\n' "$cmd" "${status:-none}" "$want" "$out" >&2
+    exit 1
+  fi
+  printf 'ok %s  %s\n' "$want" "$cmd"
+}
+`)
+	for i, block := range Blocks(t, file, "sh run") {
+		fmt.Fprintf(&b, "\n# --- block %d\n", i+1)
+		for _, line := range strings.Split(strings.TrimRight(block, "\n"), "\n") {
+			trimmed := strings.TrimSpace(line)
+			switch {
+			case expectRe.MatchString(line):
+				want := expectRe.FindStringSubmatch(line)[1]
+				cmd := strings.TrimSpace(expectRe.ReplaceAllString(line, ""))
+				fmt.Fprintf(&b, "__expect %s %s\n", want, shellQuote(cmd))
+			case strings.HasSuffix(trimmed, " &") || strings.HasSuffix(trimmed, "&") && !strings.HasSuffix(trimmed, "&&"):
+				fmt.Fprintf(&b, "%s\n__pids+=($!)\n", line)
+			case strings.HasPrefix(trimmed, "kill -HUP"):
+				fmt.Fprintf(&b, "%s\nsleep 0.5\n", line)
+			default:
+				b.WriteString(line + "\n")
+			}
+		}
+	}
+	return b.String()
+}
+
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -164,6 +164,7 @@ func TestAllocations(t *testing.T) {
 		{"bad signature", 0, func() { _, _ = v.Verify(in.badSig) }},
 		{"garbage", 0, func() { _, _ = v.Verify(in.garbage) }},
 		{"empty", 0, func() { _, _ = v.Verify("") }},
+		{"reason of a rejection", 0, func() { _, err := v.Verify(in.badSig); _ = approov.Reason(err) }},
 	} {
 		// Warm the HMAC pool first: its first use allocates the state.
 		tt.run()

@@ -110,8 +110,15 @@ func (e *Error) Detail() string { return e.detail }
 // "binding_mismatch"), or [ReasonOther] for any other error. The codes are
 // meant for log fields and metric labels; [Reasons] lists them all.
 func Reason(err error) string {
-	if err == nil {
+	// The common cases without errors.As, whose target escapes: Reason is
+	// called for every rejection, by metrics and logs.
+	switch e := err.(type) {
+	case nil:
 		return ReasonOK
+	case *Error:
+		return e.err.reason
+	case *sentinel:
+		return e.reason
 	}
 	var s *sentinel
 	if errors.As(err, &s) {

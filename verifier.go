@@ -1,6 +1,7 @@
 package approov
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -39,6 +41,9 @@ type Verifier struct {
 	prefix   string
 	maxSize  int
 	binding  *Binding
+
+	// known is the last header seen on a verified token.
+	known atomic.Pointer[knownHeader]
 }
 
 // Option configures a [Verifier].
@@ -314,26 +319,64 @@ func (v *Verifier) Verify(token string) (Claims, error) {
 	if need := base64.RawURLEncoding.DecodedLen(len(hdrSeg)) + base64.RawURLEncoding.DecodedLen(len(paySeg)); need > len(buf) {
 		buf = make([]byte, need)
 	}
-	hdrLen, err := b64url.Decode(buf, []byte(hdrSeg))
-	if err != nil {
-		return Claims{}, errHeaderBase64
-	}
-	hdr, err := parseHeader(buf[:hdrLen])
-	if err != nil {
-		return Claims{}, err
+
+	// The header: the one most recently seen on a verified token is known
+	// already; any other is decoded and parsed.
+	var (
+		alg    string
+		kid    []byte
+		hasKid bool
+		hdrLen int
+		kidAt  span
+		kidBuf [128]byte
+	)
+	known := v.known.Load()
+	if known != nil && known.segment == hdrSeg {
+		alg, kid, hasKid = known.alg, known.kid, known.hasKid
+	} else {
+		known = nil
+		var err error
+		if hdrLen, err = b64url.Decode(buf, []byte(hdrSeg)); err != nil {
+			return Claims{}, errHeaderBase64
+		}
+		hdr, err := parseHeader(buf[:hdrLen])
+		if err != nil {
+			return Claims{}, err
+		}
+		alg, kidAt, hasKid = hdr.algorithm(buf[:hdrLen]), hdr.kid, hdr.kid.present
+		if hasKid {
+			kid = kidAt.bytes(buf)
+			if kidAt.escaped {
+				kid = ijson.AppendUnescaped(kidBuf[:0], kid)
+			}
+		}
 	}
 
-	var sig [512]byte // room for RSA-4096
-	if base64.RawURLEncoding.DecodedLen(len(sigSeg)) > len(sig) {
-		return Claims{}, errSigLength
+	// HS256 and ES256 signatures fit on the stack; RSA ones are rare
+	// enough to allocate.
+	var sigStack [64]byte
+	sig := sigStack[:]
+	if n := base64.RawURLEncoding.DecodedLen(len(sigSeg)); n > len(sig) {
+		if n > 512 { // longer than RSA-4096
+			return Claims{}, errSigLength
+		}
+		sig = make([]byte, n)
 	}
-	sigLen, err := b64url.Decode(sig[:], []byte(sigSeg))
+	sigLen, err := b64url.Decode(sig, []byte(sigSeg))
 	if err != nil {
 		return Claims{}, errSigBase64
 	}
-	key, err := v.verifySignature(&hdr, buf[:hdrLen], token[:dot2], sig[:sigLen])
+	key, err := v.verifySignature(alg, kid, hasKid, token[:dot2], sig[:sigLen])
 	if err != nil {
 		return Claims{}, err
+	}
+	if known == nil && len(hdrSeg) <= maxKnownHeader {
+		// The header is authentic now: remember it for the next token.
+		known = &knownHeader{segment: strings.Clone(hdrSeg), alg: alg, kid: bytes.Clone(kid), hasKid: hasKid}
+		if hasKid {
+			known.kidText = string(kid)
+		}
+		v.known.Store(known)
 	}
 
 	payLen, err := b64url.Decode(buf[hdrLen:], []byte(paySeg))
@@ -342,13 +385,32 @@ func (v *Verifier) Verify(token string) (Claims, error) {
 	}
 	decoded := string(buf[:hdrLen+payLen])
 	claims := Claims{Algorithm: key.alg, raw: decoded[hdrLen:]}
-	if hdr.kid.present {
-		claims.KeyID = hdr.kid.text(decoded)
+	switch {
+	case known != nil:
+		claims.KeyID = known.kidText
+	case hasKid:
+		claims.KeyID = kidAt.text(decoded)
 	}
 	if err := v.parseClaims(&claims); err != nil {
 		return Claims{}, err
 	}
 	return claims, nil
+}
+
+// maxKnownHeader is the longest header segment remembered as known.
+const maxKnownHeader = 512
+
+// knownHeader is a header segment seen on a token whose signature
+// verified, with what parsing it gave. Tokens of one account share their
+// header, so most tokens skip decoding and parsing it. Only authentic
+// headers are remembered, so an attacker cannot make rejections allocate or
+// push a forged header in.
+type knownHeader struct {
+	segment string
+	alg     string
+	kid     []byte
+	hasKid  bool
+	kidText string
 }
 
 // span locates a string inside the decoded header or claims, so it can be
@@ -367,6 +429,18 @@ func (s span) bytes(decoded []byte) []byte { return decoded[s.start:s.end] }
 
 type header struct {
 	alg, kid span
+}
+
+// algorithm returns the algorithm the header names, as one of the
+// constants HS256, RS256 and ES256, or "" for any other.
+func (h *header) algorithm(data []byte) string {
+	raw := h.alg.bytes(data)
+	for _, alg := range [...]string{HS256, RS256, ES256} {
+		if algIs(raw, h.alg.escaped, alg) {
+			return alg
+		}
+	}
+	return ""
 }
 
 // parseHeader reads the members of the JWS header that matter: alg, kid,
@@ -436,38 +510,28 @@ func algIs(raw []byte, escaped bool, alg string) bool {
 	return string(ijson.AppendUnescaped(buf[:0], raw)) == alg
 }
 
-// verifySignature checks sig over signingInput against the keys the header
-// selects, and returns the key that verified it.
-func (v *Verifier) verifySignature(h *header, hdr []byte, signingInput string, sig []byte) (*Key, error) {
-	algRaw := h.alg.bytes(hdr)
-	var kidRaw []byte
-	if h.kid.present {
-		kidRaw = h.kid.bytes(hdr)
-		if h.kid.escaped {
-			var buf [128]byte
-			kidRaw = ijson.AppendUnescaped(buf[:0], kidRaw)
-		}
-	}
-
+// verifySignature checks sig over signingInput against the keys the
+// header's alg and kid select, and returns the key that verified it.
+func (v *Verifier) verifySignature(alg string, kid []byte, hasKid bool, signingInput string, sig []byte) (*Key, error) {
 	// Pass 1 looks for keys whose id is the token's kid; pass 2, used when
 	// the token has no kid or pass 1 found no key with that id, for the
 	// keys it may use: without an id when the token has a kid, all of them
 	// otherwise.
 	algKnown := false
 	for pass := 1; pass <= 2; pass++ {
-		if pass == 1 && !h.kid.present {
+		if pass == 1 && !hasKid {
 			continue
 		}
 		tried := false
 		for _, k := range v.keys {
-			if !algIs(algRaw, h.alg.escaped, k.alg) {
+			if k.alg != alg {
 				continue
 			}
 			algKnown = true
 			switch {
-			case pass == 1 && (k.id == "" || k.id != string(kidRaw)):
+			case pass == 1 && (k.id == "" || k.id != string(kid)):
 				continue
-			case pass == 2 && h.kid.present && k.id != "":
+			case pass == 2 && hasKid && k.id != "":
 				continue
 			}
 			tried = true

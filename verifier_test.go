@@ -546,3 +546,66 @@ func TestReasons(t *testing.T) {
 		t.Error("Reason does not unwrap")
 	}
 }
+
+// TestKnownHeader covers the remembered header of the last verified token:
+// it changes nothing but speed.
+func TestKnownHeader(t *testing.T) {
+	k1, k2 := mustKey(t, "k1", testSecret), mustKey(t, "k2", otherSecret)
+	v, err := approov.NewVerifier(approov.WithKeys(k1, k2), approov.WithClock(func() time.Time { return testNow }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1 := approovtest.MustSigner(approov.HS256, testSecret, "k1")
+	s2 := approovtest.MustSigner(approov.HS256, otherSecret, "k2")
+	t1, t2 := mustSign(t, s1, map[string]any{"exp": testExp}), mustSign(t, s2, map[string]any{"exp": testExp})
+	// Alternating key ids: each token is checked against its own key, and
+	// reports its own kid, whichever header was remembered.
+	for i := range 4 {
+		for _, tt := range []struct {
+			token, kid string
+		}{{t1, "k1"}, {t2, "k2"}} {
+			c, err := v.Verify(tt.token)
+			if err != nil || c.KeyID != tt.kid {
+				t.Fatalf("round %d: kid %q, err %v; want %q", i, c.KeyID, err, tt.kid)
+			}
+		}
+	}
+	// A token with the remembered header but signed by the other key.
+	parts := strings.Split(t2, ".")
+	forged := strings.Split(t1, ".")[0] + "." + parts[1] + "." + parts[2]
+	if _, err := v.Verify(forged); approov.Reason(err) != "token_signature" {
+		t.Fatalf("known header, other key's signature: %v", err)
+	}
+	// After a verified token, a different header is parsed in full.
+	none := b64(`{"alg":"none","kid":"k1"}`) + "." + parts[1] + "." + parts[2]
+	if _, err := v.Verify(none); approov.Reason(err) != "token_algorithm" {
+		t.Fatalf("alg none after a known header: %v", err)
+	}
+}
+
+// TestUnverifiedHeaderNotRemembered: a header is remembered only once a
+// signature made with it verifies, so bad signatures with headers never
+// seen before still allocate nothing.
+func TestUnverifiedHeaderNotRemembered(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation counts")
+	}
+	v := newTestVerifier(t)
+	if _, err := v.Verify(mustSign(t, signer, map[string]any{"exp": testExp})); err != nil {
+		t.Fatal(err)
+	}
+	tokens := make([]string, 300)
+	for i := range tokens {
+		tokens[i] = mustSignJSON(t, otherSigner, fmt.Sprintf(`{"alg":"HS256","n":%d}`, i), expClaims(""))
+	}
+	i := 0
+	allocs := testing.AllocsPerRun(len(tokens)-1, func() {
+		if _, err := v.Verify(tokens[i]); approov.Reason(err) != "token_signature" {
+			t.Fatalf("token %d: %v", i, err)
+		}
+		i++
+	})
+	if allocs != 0 {
+		t.Fatalf("bad signatures with new headers allocated %.1f times per run", allocs)
+	}
+}

@@ -86,6 +86,7 @@ func demo(args []string, stdio IO) int {
 		printProblems(stdio.Stderr, err)
 		return exitUsage
 	}
+	tuneGC()
 	log := newLogger(cfg, stdio.Stderr)
 	reg := prometheus.NewRegistry()
 	g, err := gateway.New(cfg, log, reg)

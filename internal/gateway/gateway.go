@@ -129,6 +129,7 @@ type state struct {
 	reservedPrefix string
 	tokenHeader    string
 	facts          []fact
+	buffers        *bufferPool
 }
 
 // fact is one verified fact forwarded upstream as a header.
@@ -177,6 +178,7 @@ func (g *Gateway) build(cfg *config.Config) (*state, error) {
 		trusted:        cfg.TrustedProxies,
 		reservedPrefix: strings.ToLower(strings.ReplaceAll(cfg.ForwardHeaderPrefix, "_", "-")),
 		tokenHeader:    http.CanonicalHeaderKey(cfg.TokenHeader),
+		buffers:        newBufferPool(),
 	}
 	for _, name := range cfg.ForwardClaims {
 		st.facts = append(st.facts, fact{claim: name, header: http.CanonicalHeaderKey(cfg.ForwardHeaderPrefix + config.ForwardedClaims[name])})

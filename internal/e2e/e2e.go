@@ -60,16 +60,41 @@ func Binary(t testing.TB) string {
 	return binPath
 }
 
-// FreeAddr returns a loopback address with a port that was free a moment
-// ago.
+var (
+	portsMu sync.Mutex
+	given   = map[string]bool{}
+)
+
+// FreeAddress returns a loopback address with a port that was free a
+// moment ago and that this process has not handed out before: the kernel
+// readily gives a just-closed port again, and two processes of one test
+// must not be told the same one.
+func FreeAddress() (string, error) {
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for range 100 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", err
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		if !given[addr] {
+			given[addr] = true
+			return addr, nil
+		}
+	}
+	return "", fmt.Errorf("no fresh loopback port after 100 tries")
+}
+
+// FreeAddr is FreeAddress for tests.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := FreeAddress()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return addr
 }
 
 // Require fails the test unless every named program is installed.

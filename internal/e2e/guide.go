@@ -27,9 +27,19 @@ var expectRe = regexp.MustCompile(`#\s*expect\s+(\d{3})\s*$`)
 // info, in order.
 func Blocks(t testing.TB, file, info string) []string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(RepoRoot(), file))
+	blocks, err := ReadBlocks(file, info)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return blocks
+}
+
+// ReadBlocks returns the code blocks of file, a path from the repository
+// root, whose info string is info; none is an error.
+func ReadBlocks(file, info string) ([]string, error) {
+	data, err := os.ReadFile(filepath.Join(RepoRoot(), file))
+	if err != nil {
+		return nil, err
 	}
 	var blocks []string
 	var cur *strings.Builder
@@ -49,9 +59,9 @@ func Blocks(t testing.TB, file, info string) []string {
 		}
 	}
 	if len(blocks) == 0 {
-		t.Fatalf("%s has no ```%s block", file, info)
+		return nil, fmt.Errorf("%s has no ```%s block", file, info)
 	}
-	return blocks
+	return blocks, nil
 }
 
 // Block returns the one code block of file tagged info.

@@ -48,8 +48,10 @@ func Binary(t testing.TB) string {
 			return
 		}
 		binPath = filepath.Join(dir, "approov-gateway")
-		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/approov-gateway")
+		// Built as released: static, no cgo.
+		cmd := exec.Command("go", "build", "-trimpath", "-o", binPath, "./cmd/approov-gateway")
 		cmd.Dir = RepoRoot()
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
@@ -316,9 +318,10 @@ func Run(t testing.TB, dir string, env []string, args ...string) (code int, stdo
 	if dir == "" {
 		dir = t.TempDir()
 	}
+	bin := Binary(t) // built before the deadline starts
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, Binary(t), args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
 	cmd.Env = append(BaseEnv(), env...)
 	var out, errOut bytes.Buffer

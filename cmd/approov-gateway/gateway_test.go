@@ -143,6 +143,7 @@ func gatewayEnv(b *backend, extra ...string) []string {
 	return append([]string{"APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_UPSTREAM=" + b.URL}, extra...)
 }
 
+// result is what request got back.
 type result struct {
 	status int
 	header http.Header
@@ -151,21 +152,8 @@ type result struct {
 
 func request(t testing.TB, method, url string, header http.Header) result {
 	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, vs := range header {
-		req.Header[k] = vs
-	}
-	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return result{resp.StatusCode, resp.Header, strings.TrimSpace(string(body))}
+	r := e2e.Request(t, method, url, header)
+	return result{r.Status, r.Header, r.Body}
 }
 
 func decodeSeen(t testing.TB, body string) seen {

@@ -99,24 +99,9 @@ func signJSON(t *testing.T, claims string) string {
 	return tok
 }
 
-type answer struct {
-	status int
-	body   string
-}
-
-func get(t *testing.T, url string, h http.Header) answer {
+func get(t *testing.T, url string, h http.Header) e2e.Response {
 	t.Helper()
-	req, _ := http.NewRequest("GET", url, nil)
-	for k, v := range h {
-		req.Header[k] = v
-	}
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return answer{resp.StatusCode, strings.TrimSpace(string(b))}
+	return e2e.Request(t, "GET", url, h)
 }
 
 // matrixCase is one request of the verification matrix: the status the
@@ -189,14 +174,14 @@ func runMatrix(t *testing.T, setup, base string, reference bool, pathFilter stri
 			want = status
 		}
 		got := get(t, base+c.path, c.header)
-		if got.status != want {
-			t.Errorf("%s: %s: status %d, want %d %s", setup, c.name, got.status, want, c.why)
+		if got.Status != want {
+			t.Errorf("%s: %s: status %d, want %d %s", setup, c.name, got.Status, want, c.why)
 		}
-		if got.status == 401 && got.body != "{}" {
-			t.Errorf("%s: %s: 401 body %q, want {}", setup, c.name, got.body)
+		if got.Status == 401 && got.Body != "{}" {
+			t.Errorf("%s: %s: 401 body %q, want {}", setup, c.name, got.Body)
 		}
-		if got.status == 200 && got.body != `{"message": "Hello, World!"}` {
-			t.Errorf("%s: %s: body %q", setup, c.name, got.body)
+		if got.Status == 200 && got.Body != `{"message": "Hello, World!"}` {
+			t.Errorf("%s: %s: body %q", setup, c.name, got.Body)
 		}
 	}
 }
@@ -215,13 +200,13 @@ func TestGatewayInFrontOfDjango(t *testing.T) {
 	django := e2e.FreeAddr(t)
 	startDjango(t, "hello.settings", django)
 	// Django alone: no checks at all.
-	if got := get(t, "http://"+django+"/", nil); got.status != 200 {
-		t.Fatalf("Django alone: %d", got.status)
+	if got := get(t, "http://"+django+"/", nil); got.Status != 200 {
+		t.Fatalf("Django alone: %d", got.Status)
 	}
 	gw := startGateway(t, "upstream: http://"+django+"\n")
 	runMatrix(t, "gateway", gw.URL(), false, "", nil)
-	if got := get(t, gw.URL()+"/nope", http.Header{"Approov-Token": {sign(t, map[string]any{})}}); got.status != 404 || got.body != "{}" {
-		t.Errorf("Django 404 through the gateway: %d %q", got.status, got.body)
+	if got := get(t, gw.URL()+"/nope", http.Header{"Approov-Token": {sign(t, map[string]any{})}}); got.Status != 404 || got.Body != "{}" {
+		t.Errorf("Django 404 through the gateway: %d %q", got.Status, got.Body)
 	}
 }
 
@@ -236,12 +221,12 @@ func getWhoami(t *testing.T, url string, h http.Header) (int, whoami) {
 	t.Helper()
 	a := get(t, url, h)
 	var w whoami
-	if a.status == 200 {
-		if err := json.Unmarshal([]byte(a.body), &w); err != nil {
-			t.Fatalf("%s: %q: %v", url, a.body, err)
+	if a.Status == 200 {
+		if err := json.Unmarshal([]byte(a.Body), &w); err != nil {
+			t.Fatalf("%s: %q: %v", url, a.Body, err)
 		}
 	}
-	return a.status, w
+	return a.Status, w
 }
 
 func str(p *string) string {
@@ -376,61 +361,20 @@ func TestDjangoDownAndBack(t *testing.T) {
 	django := startDjango(t, "hello.settings", addr)
 	gw := startGateway(t, "upstream: http://"+addr+"\n")
 	valid := http.Header{"Approov-Token": {sign(t, map[string]any{})}}
-	if got := get(t, gw.URL()+"/", valid); got.status != 200 {
-		t.Fatalf("before: %d", got.status)
+	if got := get(t, gw.URL()+"/", valid); got.Status != 200 {
+		t.Fatalf("before: %d", got.Status)
 	}
 	django.Kill()
 	// The client's 10 s timeout bounds "quickly": the gateway answers at
 	// once when the upstream refuses connections.
-	if got := get(t, gw.URL()+"/", valid); got.status != 502 || got.body != `{"error":"bad gateway"}` {
-		t.Fatalf("Django stopped: %d %q", got.status, got.body)
+	if got := get(t, gw.URL()+"/", valid); got.Status != 502 || got.Body != `{"error":"bad gateway"}` {
+		t.Fatalf("Django stopped: %d %q", got.Status, got.Body)
 	}
 	startDjango(t, "hello.settings", addr)
-	if got := get(t, gw.URL()+"/", valid); got.status != 200 {
-		t.Fatalf("Django back, gateway not restarted: %d", got.status)
+	if got := get(t, gw.URL()+"/", valid); got.Status != 200 {
+		t.Fatalf("Django back, gateway not restarted: %d", got.Status)
 	}
 	gw.WaitOutput(t, `"msg":"upstream error"`, 5*time.Second)
-}
-
-// nginxConf wraps the server block of docs/quickstart-nginx.md in a
-// minimal nginx.conf of its own, with paths in the test's directory.
-const nginxConf = `
-worker_processes 1;
-daemon off;
-pid {{dir}}/nginx.pid;
-error_log {{dir}}/error.log warn;
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path {{dir}}/body;
-    proxy_temp_path {{dir}}/proxy;
-    fastcgi_temp_path {{dir}}/fastcgi;
-    uwsgi_temp_path {{dir}}/uwsgi;
-    scgi_temp_path {{dir}}/scgi;
-{{guide}}
-}
-`
-
-// fromGuide takes a tested configuration block of docs/quickstart-nginx.md
-// and points its addresses (the guide's 8000 Django, 8002 gateway, 8080
-// front) at the test's processes.
-func fromGuide(t *testing.T, info, django, gateway, listen string) string {
-	block := e2e.Block(t, "docs/quickstart-nginx.md", info)
-	r := strings.NewReplacer("127.0.0.1:8000", django, "127.0.0.1:8002", gateway, "127.0.0.1:8080", listen)
-	out := r.Replace(block)
-	for _, addr := range []string{django, gateway, listen} {
-		if !strings.Contains(out, addr) {
-			t.Fatalf("the %s block of docs/quickstart-nginx.md no longer uses the addresses the test fills in", info)
-		}
-	}
-	return out
-}
-
-func fill(tmpl string, vars map[string]string) string {
-	for k, v := range vars {
-		tmpl = strings.ReplaceAll(tmpl, "{{"+k+"}}", v)
-	}
-	return tmpl
 }
 
 func TestNginxAuthRequest(t *testing.T) {
@@ -440,9 +384,12 @@ func TestNginxAuthRequest(t *testing.T) {
 	gw := startGateway(t, "forward_auth_only: true\n")
 	dir := t.TempDir()
 	listen := e2e.FreeAddr(t)
+	site, err := e2e.FrontConfig("nginx tested", django, gw.Addr, listen)
+	if err != nil {
+		t.Fatal(err)
+	}
 	conf := filepath.Join(dir, "nginx.conf")
-	guide := fromGuide(t, "nginx tested", django, gw.Addr, listen)
-	os.WriteFile(conf, []byte(fill(nginxConf, map[string]string{"dir": dir, "guide": guide})), 0o600)
+	os.WriteFile(conf, []byte(e2e.NginxConf(dir, site)), 0o600)
 	nginx := e2e.Start(t, dir, nil, "nginx", "-e", filepath.Join(dir, "error.log"), "-p", dir, "-c", conf)
 	e2e.WaitHTTP(t, nginx, "http://"+listen+"/healthz", 200, 15*time.Second)
 
@@ -457,7 +404,7 @@ func TestNginxAuthRequest(t *testing.T) {
 const caddyGlobal = `{
 	admin off
 	auto_https off
-	storage file_system {{dir}}/data
+	storage file_system %s/data
 }
 
 `
@@ -470,8 +417,11 @@ func TestCaddyForwardAuth(t *testing.T) {
 	dir := t.TempDir()
 	listen := e2e.FreeAddr(t)
 	file := filepath.Join(dir, "Caddyfile")
-	site := fromGuide(t, "caddyfile tested", django, gw.Addr, listen)
-	os.WriteFile(file, []byte(fill(caddyGlobal, map[string]string{"dir": dir})+site), 0o600)
+	site, err := e2e.FrontConfig("caddyfile tested", django, gw.Addr, listen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(file, []byte(fmt.Sprintf(caddyGlobal, dir)+site), 0o600)
 	caddy := e2e.Start(t, dir, []string{"XDG_DATA_HOME=" + dir, "XDG_CONFIG_HOME=" + dir, "HOME=" + dir}, "caddy", "run", "--config", file, "--adapter", "caddyfile")
 	e2e.WaitHTTP(t, caddy, "http://"+listen+"/healthz", 200, 15*time.Second)
 

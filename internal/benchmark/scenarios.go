@@ -227,31 +227,16 @@ func (b *bench) djangoWith(workerClass string) error {
 // startNginx runs nginx with the tested server block of
 // docs/quickstart-nginx.md, pointed at django and the forward-auth gateway.
 func (b *bench) startNginx(django, gateway string) (string, error) {
-	blocks, err := e2e.ReadBlocks("docs/quickstart-nginx.md", "nginx tested")
+	listen := freeAddr()
+	site, err := e2e.FrontConfig("nginx tested", django, gateway, listen)
 	if err != nil {
 		return "", err
 	}
-	listen := freeAddr()
 	dir, err := os.MkdirTemp(b.tmp, "nginx-")
 	if err != nil {
 		return "", err
 	}
-	site := strings.NewReplacer("127.0.0.1:8000", django, "127.0.0.1:8002", gateway, "127.0.0.1:8080", listen).Replace(blocks[0])
-	conf := fmt.Sprintf(`worker_processes 1;
-daemon off;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path %[1]s/body;
-    proxy_temp_path %[1]s/proxy;
-    fastcgi_temp_path %[1]s/fastcgi;
-    uwsgi_temp_path %[1]s/uwsgi;
-    scgi_temp_path %[1]s/scgi;
-%[2]s
-}
-`, dir, site)
+	conf := e2e.NginxConf(dir, site)
 	path := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		return "", err

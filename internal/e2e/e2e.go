@@ -335,3 +335,31 @@ func Run(t testing.TB, dir string, env []string, args ...string) (code int, stdo
 	}
 	return cmd.ProcessState.ExitCode(), out.String(), errOut.String()
 }
+
+// Response is what Request got back.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   string // trimmed of surrounding whitespace
+}
+
+// Request sends one request with header and a 10 s deadline, without
+// following redirects.
+func Request(t testing.TB, method, url string, header http.Header) Response {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return Response{resp.StatusCode, resp.Header, strings.TrimSpace(string(body))}
+}

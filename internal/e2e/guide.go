@@ -121,3 +121,41 @@ __expect() {
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
+
+// FrontConfig returns the tested configuration block of
+// docs/quickstart-nginx.md tagged info ("nginx tested", "caddyfile
+// tested"), with the guide's addresses — Django 127.0.0.1:8000, the gateway
+// 127.0.0.1:8002, the front 127.0.0.1:8080 — replaced by the given ones.
+func FrontConfig(info, django, gateway, listen string) (string, error) {
+	blocks, err := ReadBlocks("docs/quickstart-nginx.md", info)
+	if err != nil {
+		return "", err
+	}
+	out := strings.NewReplacer("127.0.0.1:8000", django, "127.0.0.1:8002", gateway, "127.0.0.1:8080", listen).Replace(blocks[0])
+	for _, addr := range []string{django, gateway, listen} {
+		if !strings.Contains(out, addr) {
+			return "", fmt.Errorf("the %s block of docs/quickstart-nginx.md no longer uses the addresses to replace", info)
+		}
+	}
+	return out, nil
+}
+
+// NginxConf wraps an http-level block, such as the guide's, into a whole
+// nginx.conf that runs in the foreground and keeps every file under dir.
+func NginxConf(dir, httpBlock string) string {
+	return fmt.Sprintf(`worker_processes 1;
+daemon off;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path %[1]s/body;
+    proxy_temp_path %[1]s/proxy;
+    fastcgi_temp_path %[1]s/fastcgi;
+    uwsgi_temp_path %[1]s/uwsgi;
+    scgi_temp_path %[1]s/scgi;
+%[2]s
+}
+`, dir, httpBlock)
+}

@@ -347,7 +347,25 @@ func (b *bench) wrk(s scenario) (rawResult, error) {
 	if err != nil {
 		return rawResult{}, fmt.Errorf("wrk %s: %v\n%s", s.name, err, out)
 	}
-	r := rawResult{Scenario: s.name}
+	r := parseWrk(out)
+	r.Scenario = s.name
+	if r.RPS == 0 {
+		return r, fmt.Errorf("wrk %s: no throughput in output:\n%s", s.name, out)
+	}
+	if !s.reject && r.Non2xx > 0 {
+		return r, fmt.Errorf("%s: %d of %d answers were not 2xx: the scenario is broken", s.name, r.Non2xx, r.Requests)
+	}
+	if s.reject && r.Non2xx != r.Requests {
+		return r, fmt.Errorf("%s: %d of %d answers were rejections; all should be", s.name, r.Non2xx, r.Requests)
+	}
+	return r, nil
+}
+
+// parseWrk reads the throughput, the count of non-2xx answers and the
+// median and 99th percentile latency, in milliseconds, from wrk --latency
+// output.
+func parseWrk(out []byte) rawResult {
+	var r rawResult
 	if m := rpsRe.FindSubmatch(out); m != nil {
 		r.RPS, _ = strconv.ParseFloat(string(m[1]), 64)
 	}
@@ -374,16 +392,7 @@ func (b *bench) wrk(s scenario) (rawResult, error) {
 			}
 		}
 	}
-	if r.RPS == 0 {
-		return r, fmt.Errorf("wrk %s: no throughput in output:\n%s", s.name, out)
-	}
-	if !s.reject && r.Non2xx > 0 {
-		return r, fmt.Errorf("%s: %d of %d answers were not 2xx: the scenario is broken", s.name, r.Non2xx, r.Requests)
-	}
-	if s.reject && r.Non2xx != r.Requests {
-		return r, fmt.Errorf("%s: %d of %d answers were rejections; all should be", s.name, r.Non2xx, r.Requests)
-	}
-	return r, nil
+	return r
 }
 
 // summary is the median and spread of a scenario's rounds.

@@ -82,6 +82,27 @@ func fail(w io.Writer, cmd string, status int, format string, args ...any) int {
 	return status
 }
 
+// parseInterspersed parses args with fs, allowing flags after positional
+// arguments (token check TOKEN --bind x), which the flag package alone
+// stops at. It returns the positional arguments.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		if rest[0] == "--" {
+			return append(positional, rest[1:]...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
 func newFlagSet(name string, stdio IO) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stdio.Stderr)
@@ -159,11 +180,12 @@ func tokenGen(args []string, stdio IO) int {
 	var binds, claims listFlag
 	fs.Var(&binds, "bind", "")
 	fs.Var(&claims, "claim", "")
-	if err := fs.Parse(args); err != nil {
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
 		return exitUsage
 	}
-	if fs.NArg() > 0 {
-		return fail(stdio.Stderr, "token gen", exitUsage, "unexpected argument %q", fs.Arg(0))
+	if len(positional) > 0 {
+		return fail(stdio.Stderr, "token gen", exitUsage, "unexpected argument %q", positional[0])
 	}
 
 	now := time.Now()
@@ -236,9 +258,10 @@ func tokenGen(args []string, stdio IO) int {
 	return exitOK
 }
 
-// readTokenArg takes the token from the one argument, or from stdin.
-func readTokenArg(fs *flag.FlagSet, stdin io.Reader) (string, error) {
-	switch fs.NArg() {
+// readTokenArg takes the token from the one positional argument, or from
+// stdin.
+func readTokenArg(args []string, stdin io.Reader) (string, error) {
+	switch len(args) {
 	case 0:
 		line, err := bufio.NewReader(io.LimitReader(stdin, 1<<20)).ReadString('\n')
 		if err != nil && err != io.EOF {
@@ -250,9 +273,9 @@ func readTokenArg(fs *flag.FlagSet, stdin io.Reader) (string, error) {
 		}
 		return tok, nil
 	case 1:
-		return strings.TrimSpace(fs.Arg(0)), nil
+		return strings.TrimSpace(args[0]), nil
 	}
-	return "", fmt.Errorf("want one token, got %d arguments", fs.NArg())
+	return "", fmt.Errorf("want one token, got %d arguments", len(args))
 }
 
 // decoded is a token's header and claims, decoded without verification.
@@ -341,10 +364,11 @@ func indentJSON(raw json.RawMessage) string {
 func tokenDecode(args []string, stdio IO) int {
 	fs := newFlagSet("token decode", stdio)
 	asJSON := fs.Bool("json", false, "")
-	if err := fs.Parse(args); err != nil {
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
 		return exitUsage
 	}
-	tok, err := readTokenArg(fs, stdio.Stdin)
+	tok, err := readTokenArg(positional, stdio.Stdin)
 	if err != nil {
 		return fail(stdio.Stderr, "token decode", exitUsage, "%v", err)
 	}
@@ -379,10 +403,11 @@ func tokenCheck(args []string, stdio IO) int {
 	var binds, headers listFlag
 	fs.Var(&binds, "bind", "")
 	fs.Var(&headers, "header", "")
-	if err := fs.Parse(args); err != nil {
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
 		return exitUsage
 	}
-	tok, err := readTokenArg(fs, stdio.Stdin)
+	tok, err := readTokenArg(positional, stdio.Stdin)
 	if err != nil {
 		return fail(stdio.Stderr, "token check", exitUsage, "%v", err)
 	}

@@ -62,7 +62,7 @@ func WithRejectHandler(h func(w http.ResponseWriter, r *http.Request, err error)
 	return func(m *middleware) { m.reject = h }
 }
 
-// WithMonitorMode, when on, lets requests with failing tokens through to
+// WithMonitorMode lets requests with failing tokens through, when on, to
 // the handler, after logging and observing them, without claims in the
 // context but with the failure: see [FailureFromContext]. Use it to measure
 // before enforcing.
@@ -70,9 +70,9 @@ func WithMonitorMode(on bool) Option {
 	return func(m *middleware) { m.monitor = on }
 }
 
-// WithPreflightSkipped, when on, lets CORS preflight requests (OPTIONS with
-// an Access-Control-Request-Method header) through unchecked: browsers send
-// them without custom headers, so they can never carry a token.
+// WithPreflightSkipped lets CORS preflight requests (OPTIONS with
+// an Access-Control-Request-Method header) through unchecked, when on:
+// browsers send them without custom headers, so they can never carry a token.
 func WithPreflightSkipped(on bool) Option {
 	return func(m *middleware) { m.skipPreflight = on }
 }

@@ -288,7 +288,7 @@ type Problems []string
 
 func (p Problems) Error() string { return strings.Join(p, "\n") }
 
-// Settings describes every scalar setting, for help output.
+// Setting describes one scalar setting, for help output and docs.
 type Setting struct {
 	Name, Env, Flag, Default, Usage string
 	Secret                          bool

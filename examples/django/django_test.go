@@ -14,10 +14,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -427,4 +430,119 @@ func TestCaddyForwardAuth(t *testing.T) {
 
 	runMatrix(t, "caddy forward_auth", "http://"+listen, false, "", nil)
 	checkFacts(t, "caddy forward_auth", "http://"+listen)
+}
+
+// giveUpOften sends requests through the gateway for two seconds from
+// clients that give up after a few milliseconds, as clients of a busy API
+// do. A pooling gateway parks the connections it dialled for requests given
+// up; a sync worker that accepts one is blocked until it closes.
+func giveUpOften(t *testing.T, gw *e2e.Gateway) {
+	t.Helper()
+	valid := sign(t, map[string]any{})
+	deadline := time.Now().Add(2 * time.Second)
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{Timeout: time.Duration(2+i) * time.Millisecond}
+			for time.Now().Before(deadline) {
+				req, _ := http.NewRequest("GET", gw.URL()+"/", nil)
+				req.Header.Set("Approov-Token", valid)
+				if resp, err := client.Do(req); err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// openConns counts the established connections whose far end is addr:
+// the gateway's connections to gunicorn, from /proc/net/tcp.
+func openConns(t *testing.T, addr string) int {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(addr)
+	p, _ := strconv.Atoi(port)
+	data, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(data), "\n")[1:] {
+		f := strings.Fields(line)
+		// local_address rem_address st: rem 0100007F:PORT, st 01 established
+		if len(f) > 3 && f[3] == "01" && f[2] == fmt.Sprintf("0100007F:%04X", p) {
+			n++
+		}
+	}
+	return n
+}
+
+// answersWithin reports whether gunicorn answers a direct request within
+// d: long enough for the work the given-up requests queued to drain, far
+// shorter than the 90 s a parked connection pins a sync worker.
+func answersWithin(django string, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	client := &http.Client{Timeout: time.Second}
+	for time.Now().Before(deadline) {
+		if resp, err := client.Get("http://" + django + "/"); err == nil {
+			resp.Body.Close()
+			return true
+		}
+	}
+	return false
+}
+
+// TestUpstreamKeepAliveWithGunicorn: the gateway stops pooling connections
+// to gunicorn's sync workers, which close every connection, so that no
+// parked connection can block them; it keeps pooling with gthread workers,
+// which keep connections alive.
+func TestUpstreamKeepAliveWithGunicorn(t *testing.T) {
+	mode := os.Getenv("KEEPALIVE_MODE_UNDER_TEST") // to check the test itself: true fails it
+	if mode == "" {
+		mode = "auto"
+	}
+	for _, tt := range []struct {
+		workerClass string
+		pooled      string
+	}{{"sync", "0"}, {"gthread", "1"}} {
+		t.Run(tt.workerClass, func(t *testing.T) {
+			django := e2e.FreeAddr(t)
+			startDjango(t, "hello.settings", django, "GUNICORN_CMD_ARGS=--worker-class "+tt.workerClass)
+			gw := startGateway(t, "upstream: http://"+django+"\n", "APPROOV_UPSTREAM_KEEPALIVE="+mode)
+			valid := http.Header{"Approov-Token": {sign(t, map[string]any{})}}
+			for range 20 {
+				if got := get(t, gw.URL()+"/", valid); got.Status != 200 {
+					t.Fatalf("warm-up: %d", got.Status)
+				}
+			}
+			metric := fmt.Sprintf(`approov_gateway_upstream_keepalive{upstream="http://%s"} %s`, django, tt.pooled)
+			if m := get(t, gw.AdminURL()+"/metrics", nil).Body; mode == "auto" && !strings.Contains(m, metric) {
+				t.Fatalf("want %s in the metrics", metric)
+			}
+			// The race that parks connections is rare per request: more
+			// rounds where it matters.
+			rounds := 2
+			if tt.workerClass == "sync" {
+				rounds = 5
+			}
+			for round := range rounds {
+				giveUpOften(t, gw)
+				if !answersWithin(django, 20*time.Second) {
+					t.Fatalf("round %d: gunicorn (%s workers) did not answer for 20 s after clients gave up on requests through the gateway", round, tt.workerClass)
+				}
+				if tt.workerClass != "sync" {
+					continue
+				}
+				// Connections to sync workers are never kept: once the load
+				// stops, none may stay open to block a worker.
+				time.Sleep(2500 * time.Millisecond)
+				if n := openConns(t, django); n > 0 {
+					t.Fatalf("round %d: %d connections to gunicorn's sync workers left open after the load stopped; each blocks a worker", round, n)
+				}
+			}
+		})
+	}
 }

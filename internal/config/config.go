@@ -71,6 +71,7 @@ type Config struct {
 	IdleTimeout                   time.Duration
 	UpstreamDialTimeout           time.Duration
 	UpstreamResponseHeaderTimeout time.Duration
+	UpstreamKeepAlive             string
 	ShutdownTimeout               time.Duration
 	MaxHeaderBytes                int
 	MaxHeaderCount                int
@@ -212,6 +213,15 @@ var settings = []setting{
 		apply: durationSetting(func(c *Config) *time.Duration { return &c.UpstreamDialTimeout })},
 	{name: "upstream_response_header_timeout", def: "60s", usage: "time allowed for the upstream's response headers (504 after)",
 		apply: durationSetting(func(c *Config) *time.Duration { return &c.UpstreamResponseHeaderTimeout })},
+	{name: "upstream_keepalive", def: "auto", usage: "pool upstream connections: auto (while the upstream keeps them alive), true or false",
+		apply: func(c *Config, v string) error {
+			switch v = strings.ToLower(strings.TrimSpace(v)); v {
+			case "auto", "true", "false":
+				c.UpstreamKeepAlive = v
+				return nil
+			}
+			return fmt.Errorf("%q is not auto, true or false", v)
+		}},
 	{name: "shutdown_timeout", def: "15s", usage: "time allowed to drain in-flight requests on SIGTERM",
 		apply: durationSetting(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 	{name: "max_header_bytes", def: "32768", usage: "largest request header block accepted, in bytes",

@@ -122,7 +122,7 @@ type state struct {
 	mux        *http.ServeMux
 	routes     map[string]*route // by ServeMux pattern
 	fallback   *route
-	transports []*http.Transport
+	transports []*upstreamTransport
 	trusted    []netip.Prefix
 	// reservedPrefix is the gateway's header namespace, lower case with
 	// dashes: only the gateway may send such headers upstream.
@@ -184,17 +184,27 @@ func (g *Gateway) build(cfg *config.Config) (*state, error) {
 		st.facts = append(st.facts, fact{claim: name, header: http.CanonicalHeaderKey(cfg.ForwardHeaderPrefix + config.ForwardedClaims[name])})
 	}
 
-	upstreams := map[string]*url.URL{}
-	upstreamURL := func(raw string) *url.URL {
+	// One transport per upstream, so that each pools connections as its
+	// own server allows (see upstreamTransport).
+	upstreams := map[string]*upstream{}
+	upstreamFor := func(raw string) *upstream {
 		if u, ok := upstreams[raw]; ok {
 			return u
 		}
-		u, _ := url.Parse(raw) // validated by config
+		target, _ := url.Parse(raw) // validated by config
+		gauge := g.metrics.keepAlive.WithLabelValues(raw)
+		t := newUpstreamTransport(cfg, func(on bool) {
+			if on {
+				gauge.Set(1)
+			} else {
+				gauge.Set(0)
+			}
+		})
+		u := &upstream{target: target, transport: t}
 		upstreams[raw] = u
+		st.transports = append(st.transports, t)
 		return u
 	}
-	transport := newTransport(cfg)
-	st.transports = append(st.transports, transport)
 
 	defaultRoute := config.Route{Name: "default", Match: "/"}
 	hasRoot := false
@@ -209,7 +219,7 @@ func (g *Gateway) build(cfg *config.Config) (*state, error) {
 	}
 	for i := range all {
 		rc := all[i]
-		rt, err := g.buildRoute(st, &rc, transport, upstreamURL)
+		rt, err := g.buildRoute(st, &rc, upstreamFor)
 		if err != nil {
 			problems = append(problems, err.Error())
 			continue
@@ -334,7 +344,13 @@ type route struct {
 // ServeHTTP serves the route on the proxy listener.
 func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) { rt.proxy.ServeHTTP(w, r) }
 
-func (g *Gateway) buildRoute(st *state, rc *config.Route, transport *http.Transport, upstream func(string) *url.URL) (*route, error) {
+// upstream is one backend and the transport that reaches it.
+type upstream struct {
+	target    *url.URL
+	transport *upstreamTransport
+}
+
+func (g *Gateway) buildRoute(st *state, rc *config.Route, upstreamFor func(string) *upstream) (*route, error) {
 	cfg := st.cfg
 	name := rc.Name
 	if name == "" {
@@ -347,16 +363,16 @@ func (g *Gateway) buildRoute(st *state, rc *config.Route, transport *http.Transp
 		tokenQueryParam: rc.TokenQueryParam,
 	}
 
-	var target *url.URL
+	var up *upstream
 	switch {
 	case rc.Upstream != "":
-		target = upstream(rc.Upstream)
+		up = upstreamFor(rc.Upstream)
 	case cfg.Upstream != "":
-		target = upstream(cfg.Upstream)
+		up = upstreamFor(cfg.Upstream)
 	}
 	var backend http.Handler = notFound{}
-	if target != nil {
-		backend = g.newProxy(st, rt, target, transport)
+	if up != nil {
+		backend = g.newProxy(st, rt, up.target, up.transport)
 	}
 
 	facts := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

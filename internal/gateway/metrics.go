@@ -20,6 +20,7 @@ type metrics struct {
 	reloads        *prometheus.CounterVec
 	lastReload     prometheus.Gauge
 	inflight       prometheus.Gauge
+	keepAlive      *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -58,6 +59,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "approov_gateway_inflight_requests",
 			Help: "Requests being served now, WebSocket connections included.",
 		}),
+		keepAlive: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "approov_gateway_upstream_keepalive",
+			Help: "1 while connections to the upstream are pooled, 0 once it is known to close them all (upstream_keepalive).",
+		}, []string{"upstream"}),
 	}
 	version := "(devel)"
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
@@ -68,7 +73,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Help: "Build of the running gateway.",
 	}, []string{"version"})
 	build.WithLabelValues(version).Set(1)
-	reg.MustRegister(m.requests, m.verify, m.upstream, m.upstreamErrors, m.refused, m.reloads, m.lastReload, m.inflight, build,
+	reg.MustRegister(m.requests, m.verify, m.upstream, m.upstreamErrors, m.refused, m.reloads, m.lastReload, m.inflight, m.keepAlive, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.lastReload.SetToCurrentTime()
 	for _, r := range []string{"success", "failure"} {

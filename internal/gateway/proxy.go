@@ -19,23 +19,6 @@ import (
 	"github.com/approov-gateway/approov/internal/config"
 )
 
-// newTransport returns the upstream transport: bounded connect and
-// response-header times, and enough idle connections for a busy backend.
-func newTransport(cfg *config.Config) *http.Transport {
-	dialer := &net.Dialer{Timeout: cfg.UpstreamDialTimeout, KeepAlive: 30 * time.Second}
-	return &http.Transport{
-		Proxy:                 nil, // never an environment proxy between gateway and backend
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          1024,
-		MaxIdleConnsPerHost:   512,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		ResponseHeaderTimeout: cfg.UpstreamResponseHeaderTimeout,
-	}
-}
-
 type startKey struct{}
 
 // copyBufferSize is the size of the buffers the proxy copies bodies with,

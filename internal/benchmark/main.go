@@ -123,7 +123,6 @@ type bench struct {
 	started             int
 	tmp                 string
 	report              bytes.Buffer
-	notes               []string
 	raw                 []rawResult
 	targets             []string
 }
@@ -181,9 +180,6 @@ func (b *bench) run() (err error) {
 		}
 	}
 	fmt.Fprintf(&b.report, "## Targets\n\n%s\n", strings.Join(b.targets, "\n"))
-	if len(b.notes) > 0 {
-		fmt.Fprintf(&b.report, "\n## Incidents\n\n%s\n", strings.Join(b.notes, "\n"))
-	}
 
 	if err := os.MkdirAll(b.out, 0o755); err != nil {
 		return err
@@ -412,15 +408,6 @@ func (b *bench) measure(group string, scenarios []scenario) (map[string]summary,
 			s := scenarios[(i+round)%len(scenarios)]
 			b.logf("%s: %s (round %d of %d)", group, s.name, round+1, b.rounds)
 			r, err := b.wrk(s)
-			if err != nil && r.Requests == 0 {
-				// A run with no answer at all was seen once, from gunicorn
-				// sync workers, and not reproduced; retry it once, and say
-				// so in the report rather than hide it.
-				b.logf("%s: %s: no answers; retrying once after 3s", group, s.name)
-				b.notes = append(b.notes, fmt.Sprintf("- %s, %s, round %d: no answers in the first attempt (%v); the round was run again.", group, s.name, round+1, firstLine(err.Error())))
-				time.Sleep(3 * time.Second)
-				r, err = b.wrk(s)
-			}
 			if err != nil {
 				return nil, err
 			}

@@ -502,9 +502,6 @@ func ambiguousPath(escaped string) bool {
 	return strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c") || strings.Contains(lower, "%00")
 }
 
-// Draining reports whether the gateway is shutting down.
-func (g *Gateway) Draining() bool { return g.draining.Load() }
-
 // queryToken moves a token from the query parameter param into the token
 // header, for WebSocket upgrades from clients that cannot set headers. Both
 // at once are ambiguous and rejected by the verifier as a duplicate.

@@ -1,0 +1,328 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Problems is every problem found while loading a configuration, one line
+// each.
+type Problems []string
+
+func (p Problems) Error() string { return strings.Join(p, "\n") }
+
+// Source is where settings come from: the arguments after the subcommand,
+// the process environment and the working directory (for .env).
+type Source struct {
+	Args    []string
+	Getenv  func(string) (string, bool)
+	Environ func() []string
+	Dir     string
+}
+
+// OSSource is the process's own arguments, environment and directory.
+func OSSource(args []string) Source {
+	dir, _ := os.Getwd()
+	return Source{Args: args, Getenv: os.LookupEnv, Environ: os.Environ, Dir: dir}
+}
+
+// lookup returns the environment as settings see it: the process's, then
+// the .env file's for names the process does not set, as python-dotenv does
+// by default. The second result says where a value came from.
+func (src Source) lookup() (func(name string) (string, string, bool), error) {
+	dotenv, err := readDotenv(filepath.Join(src.Dir, ".env"))
+	return func(name string) (string, string, bool) {
+		if v, ok := src.Getenv(name); ok {
+			return v, name, true
+		}
+		if v, ok := dotenv[name]; ok {
+			return v, ".env " + name, true
+		}
+		return "", "", false
+	}, err
+}
+
+// Lookup returns the value of an environment variable as settings see it,
+// .env included, for commands that read a few settings without loading a
+// whole configuration.
+func (src Source) Lookup(name string) (value string, ok bool, err error) {
+	lookup, err := src.lookup()
+	value, _, ok = lookup(name)
+	return value, ok, err
+}
+
+// Flags are the command-line options that are not settings.
+type Flags struct {
+	CheckConfig bool
+}
+
+// NewFlagSet returns the flag set of the serve command: one flag per
+// non-secret setting, plus --config and --check-config.
+func NewFlagSet(name string) (*flag.FlagSet, *Flags, map[string]*string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	values := map[string]*string{}
+	for _, s := range settings {
+		if s.secret {
+			continue
+		}
+		usage := s.usage + " (" + EnvName(s.name) + ")"
+		values[s.name] = fs.String(FlagName(s.name), s.def, usage)
+	}
+	values["config"] = fs.String("config", "", "YAML configuration file (APPROOV_CONFIG)")
+	f := &Flags{}
+	fs.BoolVar(&f.CheckConfig, "check-config", false, "check the configuration, print what is wrong, and exit")
+	return fs, f, values
+}
+
+// Defaults returns a configuration with every default applied and nothing
+// else: no key, no upstream. Callers that build configurations in code,
+// such as the demo, start from it.
+func Defaults() *Config {
+	c := &Config{}
+	for _, s := range settings {
+		if s.def != "" {
+			if err := s.apply(c, s.def); err != nil {
+				panic("config: bad default for " + s.name + ": " + err.Error())
+			}
+		}
+	}
+	return c
+}
+
+// Validate checks a configuration built in code, as Load checks one read
+// from files and the environment.
+func (c *Config) Validate() error {
+	if p := c.validate(); len(p) > 0 {
+		return p
+	}
+	return nil
+}
+
+// Load reads the configuration for the serve command. On a bad
+// configuration it returns [Problems]; flag syntax errors come back as
+// other errors, after the flag package has printed its usage.
+func Load(src Source) (*Config, *Flags, error) {
+	fs, flags, values := NewFlagSet("serve")
+	fs.SetOutput(new(strings.Builder))
+	if err := fs.Parse(src.Args); err != nil {
+		return nil, nil, fmt.Errorf("%v (see approov-gateway serve -h)", err)
+	}
+	if fs.NArg() > 0 {
+		return nil, nil, fmt.Errorf("unexpected argument %q (see approov-gateway serve -h)", fs.Arg(0))
+	}
+	setFlags := map[string]string{}
+	fs.Visit(func(f *flag.Flag) {
+		if v, ok := values[strings.ReplaceAll(f.Name, "-", "_")]; ok {
+			setFlags[f.Name] = *v
+		}
+	})
+
+	var problems Problems
+	c := Defaults()
+
+	lookup, err := src.lookup()
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+
+	file := setFlags["config"]
+	if file == "" {
+		file, _, _ = lookup("APPROOV_CONFIG")
+	}
+	if file != "" {
+		c.File = file
+		path := file
+		if !filepath.IsAbs(path) && src.Dir != "" {
+			path = filepath.Join(src.Dir, path)
+		}
+		problems = append(problems, loadYAML(c, path, file)...)
+	}
+	for _, s := range settings {
+		if v, from, ok := lookup(EnvName(s.name)); ok {
+			if err := s.apply(c, v); err != nil {
+				problems = append(problems, from+": "+err.Error())
+			}
+		}
+	}
+	for _, s := range settings {
+		if v, ok := setFlags[FlagName(s.name)]; ok {
+			if err := s.apply(c, v); err != nil {
+				problems = append(problems, "--"+FlagName(s.name)+": "+err.Error())
+			}
+		}
+	}
+	problems = append(problems, c.validate()...)
+	if len(problems) > 0 {
+		return c, flags, problems
+	}
+	return c, flags, nil
+}
+
+// UnknownEnv lists APPROOV_* variables in the environment that name no
+// setting, to warn about typos.
+func UnknownEnv(src Source) []string {
+	known := map[string]bool{"APPROOV_CONFIG": true}
+	for _, s := range settings {
+		known[EnvName(s.name)] = true
+	}
+	var unknown []string
+	if src.Environ == nil {
+		return nil
+	}
+	for _, kv := range src.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		// Variables of Approov's own CLI are not ours to judge.
+		if strings.HasPrefix(name, "APPROOV_") && !known[name] && !strings.HasPrefix(name, "APPROOV_MANAGEMENT") {
+			unknown = append(unknown, name)
+		}
+	}
+	sort.Strings(unknown)
+	return unknown
+}
+
+// loadYAML applies the settings in the YAML file at path, named file in
+// messages.
+func loadYAML(c *Config, path, file string) Problems {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return Problems{"config file: " + file + ": " + pe.Err.Error()}
+		}
+		return Problems{"config file: " + err.Error()}
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return Problems{file + ": " + err.Error()}
+	}
+	if len(doc.Content) == 0 {
+		return nil // an empty file sets nothing
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return Problems{file + ": want a mapping of settings at the top level"}
+	}
+	byName := map[string]setting{}
+	for _, s := range settings {
+		byName[s.name] = s
+	}
+	var problems Problems
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		key, val := root.Content[i], root.Content[i+1]
+		where := fmt.Sprintf("%s:%d: %s", file, key.Line, key.Value)
+		switch key.Value {
+		case "routes":
+			if err := decodeStrict(val, &c.Routes); err != nil {
+				problems = append(problems, where+": "+err.Error())
+			}
+		case "keys":
+			if err := decodeStrict(val, &c.Keys); err != nil {
+				problems = append(problems, where+": "+err.Error())
+			}
+		default:
+			s, ok := byName[key.Value]
+			if !ok {
+				problems = append(problems, where+": unknown setting"+suggest(key.Value))
+				continue
+			}
+			text, err := scalarText(val)
+			if err != nil {
+				problems = append(problems, where+": "+err.Error())
+				continue
+			}
+			if err := s.apply(c, text); err != nil {
+				problems = append(problems, where+": "+err.Error())
+			}
+		}
+	}
+	return problems
+}
+
+// scalarText returns a YAML value as the text a setting parses; a sequence
+// becomes a comma-separated list.
+func scalarText(n *yaml.Node) (string, error) {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return n.Value, nil
+	case yaml.SequenceNode:
+		parts := make([]string, 0, len(n.Content))
+		for _, item := range n.Content {
+			if item.Kind != yaml.ScalarNode {
+				return "", errors.New("want a list of plain values")
+			}
+			parts = append(parts, item.Value)
+		}
+		return strings.Join(parts, ","), nil
+	}
+	return "", errors.New("want a plain value or a list")
+}
+
+func decodeStrict(n *yaml.Node, v any) error {
+	// Node.Decode has no KnownFields switch; re-encoding through a decoder
+	// that has one makes typos in route and key fields errors.
+	b, err := yaml.Marshal(n)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(b)))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n  "))
+	}
+	return nil
+}
+
+// suggest names the closest setting, for typos.
+func suggest(name string) string {
+	best, bestDist := "", 4
+	for _, s := range settings {
+		if d := editDistance(name, s.name); d < bestDist {
+			best, bestDist = s.name, d
+		}
+	}
+	for _, other := range []string{"routes", "keys"} {
+		if d := editDistance(name, other); d < bestDist {
+			best, bestDist = other, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return " (did you mean " + best + "?)"
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// errorText shortens file errors to what a user acts on.
+func errorText(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Path + ": " + pe.Err.Error()
+	}
+	return err.Error()
+}

@@ -20,6 +20,20 @@
 // For net/http servers, the middleware in package approovhttp does this
 // for every request; package approovtest makes tokens for tests.
 //
+// # Keys
+//
+// Most Approov accounts sign with HS256 and a 64-byte secret, which API
+// backends get base64-encoded: [WithBase64Secret] (or [DecodeSecret] and
+// [WithSecret]) takes it. Accounts that sign with RS256 or ES256 hand over a
+// PEM public key instead: [ParsePublicKey] and [WithKeys]. Several keys, with
+// or without key ids, allow rotation.
+//
+// A secret must be at least [MinSecretSize] bytes and must not be weak: one
+// with fewer than 8 distinct byte values, such as 64 zero bytes or "ffff...",
+// is refused with [ErrWeakSecret], because it is a placeholder rather than a
+// secret, and anyone could forge tokens with it. A random secret never has
+// so few. No error ever contains the secret.
+//
 // # What is checked
 //
 // [Verifier.Verify] accepts a token only when all of this holds:

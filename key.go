@@ -31,6 +31,18 @@ const (
 // account secrets are 64 bytes.
 const MinSecretSize = 32
 
+// minSecretValues is the fewest distinct byte values an HMAC secret may
+// have. A random secret of [MinSecretSize] bytes has about 30 and one of 64
+// about 57; the chance that a random one has fewer than 8 is below 2^-100.
+// So fewer means the secret is not random at all: all zeros, "ffff...", a
+// placeholder left in a test or a template.
+const minSecretValues = 8
+
+// ErrWeakSecret is returned, wrapped, by [NewSecretKey] (and so by
+// [WithSecret] and [WithBase64Secret]) for a secret that cannot be random: one
+// with fewer than 8 distinct byte values. Test for it with [errors.Is].
+var ErrWeakSecret = errors.New("approov: secret is too weak")
+
 // minRSABits is the smallest RSA modulus accepted.
 const minRSABits = 2048
 
@@ -62,21 +74,42 @@ type macState struct {
 }
 
 // NewSecretKey returns an HS256 key for an HMAC secret, with key id id ("" for
-// none). The secret is copied. It must be at least [MinSecretSize] bytes.
+// none). The secret is copied. It must be at least [MinSecretSize] bytes and
+// have at least 8 distinct byte values: a secret such as 64 zero bytes or
+// "ffff..." is refused with [ErrWeakSecret], since anyone could guess it and
+// forge tokens. Random secrets, such as Approov's, always pass. Errors never
+// contain the secret.
 func NewSecretKey(id string, secret []byte) (*Key, error) {
 	if len(secret) < MinSecretSize {
 		return nil, fmt.Errorf("approov: secret is %d bytes; at least %d are required (Approov secrets are 64)", len(secret), MinSecretSize)
+	}
+	if n := distinctValues(secret); n < minSecretValues {
+		return nil, fmt.Errorf("%w: it has %d distinct byte values, fewer than %d (use the account's secret, from `approov secret -get base64`, or random bytes)", ErrWeakSecret, n, minSecretValues)
 	}
 	k := &Key{id: id, alg: HS256, secret: append([]byte(nil), secret...)}
 	k.macs = &sync.Pool{New: func() any { return &macState{h: hmac.New(sha256.New, k.secret)} }}
 	return k, nil
 }
 
+// distinctValues returns how many distinct byte values b holds.
+func distinctValues(b []byte) int {
+	var seen [256]bool
+	n := 0
+	for _, c := range b {
+		if !seen[c] {
+			seen[c] = true
+			n++
+		}
+	}
+	return n
+}
+
 // DecodeSecret decodes an Approov secret as handed over to API backends: base64
 // (APPROOV_BASE64_SECRET, standard alphabet) or base64url
 // (APPROOV_BASE64URL_SECRET), with or without padding. Surrounding whitespace,
 // such as a file's final newline, is ignored. The decoded secret must be at
-// least [MinSecretSize] bytes. Errors never contain the secret.
+// least [MinSecretSize] bytes; [NewSecretKey] further refuses a weak one.
+// Errors never contain the secret.
 func DecodeSecret(encoded string) ([]byte, error) {
 	s := strings.TrimSpace(encoded)
 	if s == "" {

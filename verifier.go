@@ -50,7 +50,8 @@ type Verifier struct {
 type Option func(*Verifier) error
 
 // WithSecret adds an HS256 key for the raw (decoded) HMAC secret, with no
-// key id. The secret must be at least [MinSecretSize] bytes.
+// key id. The secret must be at least [MinSecretSize] bytes and not weak, as
+// [NewSecretKey] describes.
 func WithSecret(secret []byte) Option {
 	return func(v *Verifier) error {
 		k, err := NewSecretKey("", secret)

@@ -292,7 +292,7 @@ func TestKeySelection(t *testing.T) {
 		{"no kid tries every key", []*approov.Key{k1, k2}, mustSign(t, otherSigner, claims), "ok"},
 		{"unknown kid falls back to keys without id", []*approov.Key{k1, anon}, mustSign(t, approovtest.MustSigner(approov.HS256, otherSecret, "zzz"), claims), "ok"},
 		{"rotation: second anonymous key", []*approov.Key{mustKey(t, "", testSecret), anon}, mustSign(t, otherSigner, claims), "ok"},
-		{"rotation: neither key", []*approov.Key{mustKey(t, "", testSecret), anon}, mustSign(t, approovtest.MustSigner(approov.HS256, []byte(strings.Repeat("z", 64)), ""), claims), "token_signature"},
+		{"rotation: neither key", []*approov.Key{mustKey(t, "", testSecret), anon}, mustSign(t, approovtest.MustSigner(approov.HS256, approovtest.NewSecret(), ""), claims), "token_signature"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -43,6 +43,10 @@ type Signer struct {
 // at least [approov.MinSecretSize] bytes, [approov.RS256] with an
 // *rsa.PrivateKey, or [approov.ES256] with a P-256 *ecdsa.PrivateKey. A
 // non-empty kid is put in every token's header.
+//
+// A secret is not checked for weakness as [approov.NewSecretKey] checks it:
+// a Signer only makes tokens. Use [NewSecret] for the secret of a test, so
+// that the verifier under test accepts it.
 func NewSigner(alg string, key any, kid string) (*Signer, error) {
 	s := &Signer{alg: alg, kid: kid}
 	switch alg {

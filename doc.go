@@ -51,6 +51,10 @@
 //     describes. The signature is checked before the claims are decoded.
 //   - exp is present, a number, and in the future; nbf and iat, when present,
 //     are not in the future; [WithLeeway] allows for clock skew.
+//   - With [WithMaxLifetime], exp is no further ahead than the maximum.
+//     Approov tokens live minutes, so one valid for years is a test token or
+//     a leaked one; the check is off by default only because the vendor's
+//     example tokens expire in 2119.
 //   - iss and aud match [WithIssuer] and [WithAudience]; a token naming an
 //     audience is rejected when none is configured.
 //   - With [WithBinding], the pay claim matches the bound headers: see

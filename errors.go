@@ -34,6 +34,9 @@ var (
 	ErrExpired = newSentinel("token_expired", "token expired")
 	// ErrNotYetValid: the nbf or iat claim is in the future, leeway allowed for.
 	ErrNotYetValid = newSentinel("token_not_yet_valid", "token not yet valid")
+	// ErrLifetime: the exp claim is further ahead than [WithMaxLifetime]
+	// allows, leeway added.
+	ErrLifetime = newSentinel("token_lifetime", "token lifetime too long")
 	// ErrClaimsInvalid: a claim is missing (exp), has the wrong type, or
 	// fails the configured issuer or audience check.
 	ErrClaimsInvalid = newSentinel("token_claims_invalid", "token claims invalid")
@@ -55,6 +58,7 @@ var sentinels = []*sentinel{
 	ErrUnknownKey.(*sentinel), ErrBadSignature.(*sentinel), ErrExpired.(*sentinel),
 	ErrNotYetValid.(*sentinel), ErrClaimsInvalid.(*sentinel), ErrBindingClaimMissing.(*sentinel),
 	ErrBindingHeaderMissing.(*sentinel), ErrBindingHeaderDuplicated.(*sentinel), ErrBindingMismatch.(*sentinel),
+	ErrLifetime.(*sentinel),
 }
 
 // ReasonOK is the reason code [Reason] gives for a nil error.
@@ -159,6 +163,11 @@ var (
 	errSigLength      = newError(ErrBadSignature, "signature longer than any key's")
 	errSignature      = newError(ErrBadSignature, "no configured key verifies the signature")
 )
+
+// errLifetime is prebuilt too, although only tokens with a valid signature
+// reach it: a leaked long-lived token can be replayed by anyone, as often
+// as they like.
+var errLifetime = newError(ErrLifetime, "exp is further ahead than the configured maximum lifetime")
 
 // jsonErrors maps each way a header or claim set can fail to be I-JSON to a
 // prebuilt error, so logs say which rule was broken.

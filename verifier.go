@@ -32,15 +32,16 @@ const DefaultMaxTokenSize = 8 << 10
 // [NewVerifier]; it is safe for concurrent use and meant to live as long as
 // its configuration.
 type Verifier struct {
-	keys     []*Key
-	leeway   time.Duration
-	issuer   string
-	audience string
-	now      func() time.Time
-	header   string
-	prefix   string
-	maxSize  int
-	binding  *Binding
+	keys        []*Key
+	leeway      time.Duration
+	maxLifetime time.Duration
+	issuer      string
+	audience    string
+	now         func() time.Time
+	header      string
+	prefix      string
+	maxSize     int
+	binding     *Binding
 
 	// known is the last header seen on a verified token.
 	known atomic.Pointer[knownHeader]
@@ -98,6 +99,22 @@ func WithLeeway(d time.Duration) Option {
 			return errors.New("approov: leeway must not be negative")
 		}
 		v.leeway = d
+		return nil
+	}
+}
+
+// WithMaxLifetime rejects, with [ErrLifetime], a token whose exp is more
+// than d ahead of now, leeway added. Zero, the default, sets no maximum.
+//
+// Approov tokens live minutes, so a token valid for years is a test token or
+// a leaked one, never a fresh attestation. The maximum is off by default
+// because the vendor's example tokens, which quickstarts use, expire in 2119.
+func WithMaxLifetime(d time.Duration) Option {
+	return func(v *Verifier) error {
+		if d < 0 {
+			return errors.New("approov: maximum lifetime must not be negative")
+		}
+		v.maxLifetime = d
 		return nil
 	}
 }
@@ -279,8 +296,9 @@ const decodeScratch = 512
 // the keys with that id, or failing those the keys without an id; a token
 // without a kid against every key for its alg, in order. The signature is
 // checked before the claims are decoded. Then exp must be present, a number,
-// and in the future; nbf and iat, when present, must not be in the future;
-// the configured leeway applies to all three. iss and aud are checked as
+// and in the future, and no further ahead than [WithMaxLifetime] allows;
+// nbf and iat, when present, must not be in the future; the configured
+// leeway applies to all of these. iss and aud are checked as
 // configured; an aud is rejected when no audience is configured.
 //
 // Rejecting malformed input and bad signatures allocates nothing.
@@ -640,6 +658,9 @@ func (v *Verifier) parseClaims(c *Claims) error {
 	now := v.now()
 	if !now.Before(c.Expiry.Add(v.leeway)) {
 		return newError(ErrExpired, "expired "+now.Sub(c.Expiry).Round(time.Millisecond).String()+" ago")
+	}
+	if v.maxLifetime > 0 && c.Expiry.After(now.Add(v.leeway).Add(v.maxLifetime)) {
+		return errLifetime
 	}
 	if hasNbf && now.Add(v.leeway).Before(c.NotBefore) {
 		return newError(ErrNotYetValid, "nbf is "+c.NotBefore.Sub(now).Round(time.Millisecond).String()+" ahead")

@@ -187,6 +187,47 @@ func TestVerify(t *testing.T) {
 	}
 }
 
+// TestMaxLifetime: with WithMaxLifetime, a token whose exp is further ahead
+// than the maximum, leeway added, is rejected; without it, any future exp is
+// accepted.
+func TestMaxLifetime(t *testing.T) {
+	at := func(d time.Duration) string {
+		return mustSignJSON(t, signer, hs256Header, `{"exp":`+approovtest.NumericDate(testNow.Add(d))+`}`)
+	}
+	vendorExample := mustSignJSON(t, signer, hs256Header, `{"exp":4708683205.891912}`) // 2119, as in Approov's docs
+	tests := []struct {
+		name     string
+		token    string
+		lifetime time.Duration
+		leeway   time.Duration
+		reason   string
+	}{
+		{"off: exp in 2119", vendorExample, 0, 0, "ok"},
+		{"off: exp in an hour", at(time.Hour), 0, 0, "ok"},
+		{"exp in 2119", vendorExample, time.Hour, 0, "token_lifetime"},
+		{"exp in 5m, maximum 1h", at(5 * time.Minute), time.Hour, 0, "ok"},
+		{"exp in 5m, maximum 1m", at(5 * time.Minute), time.Minute, 0, "token_lifetime"},
+		{"exp exactly at the maximum", at(5 * time.Minute), 5 * time.Minute, 0, "ok"},
+		{"exp 1ns beyond the maximum", at(5*time.Minute + time.Nanosecond), 5 * time.Minute, 0, "token_lifetime"},
+		{"leeway added: exactly at the edge", at(5 * time.Minute), 4 * time.Minute, time.Minute, "ok"},
+		{"leeway added: just beyond", at(5 * time.Minute), 4 * time.Minute, 59 * time.Second, "token_lifetime"},
+		{"expired is still expired", at(-time.Minute), time.Hour, 0, "token_expired"},
+		{"largest maximum", vendorExample, time.Duration(1<<63 - 1), time.Duration(1<<63 - 1), "ok"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := newTestVerifier(t, approov.WithMaxLifetime(tt.lifetime), approov.WithLeeway(tt.leeway))
+			_, err := v.Verify(tt.token)
+			if got := approov.Reason(err); got != tt.reason {
+				t.Fatalf("reason %q (%v), want %q", got, err, tt.reason)
+			}
+			if tt.reason == "token_lifetime" && !errors.Is(err, approov.ErrLifetime) {
+				t.Fatalf("errors.Is(%v, ErrLifetime) = false", err)
+			}
+		})
+	}
+}
+
 // flipTrailingBits changes the unused low bits of the last character of an
 // unpadded base64url segment, giving a non-canonical spelling of the same
 // bytes that lenient decoders accept.
@@ -476,6 +517,7 @@ func TestNewVerifierErrors(t *testing.T) {
 		{"short secret", []approov.Option{approov.WithSecret([]byte("short"))}, "at least 32"},
 		{"bad base64", []approov.Option{approov.WithBase64Secret("%%%")}, "neither base64"},
 		{"negative leeway", []approov.Option{approov.WithSecret(testSecret), approov.WithLeeway(-time.Second)}, "leeway"},
+		{"negative lifetime", []approov.Option{approov.WithSecret(testSecret), approov.WithMaxLifetime(-time.Second)}, "maximum lifetime must not be negative"},
 		{"bad header name", []approov.Option{approov.WithSecret(testSecret), approov.WithTokenHeader("Approov Token")}, "not a valid header name"},
 		{"tiny size", []approov.Option{approov.WithSecret(testSecret), approov.WithMaxTokenSize(10)}, "at least 64"},
 		{"nil key", []approov.Option{approov.WithKeys(nil)}, "nil key"},
@@ -536,8 +578,12 @@ func TestReasons(t *testing.T) {
 		}
 		seen[c] = true
 	}
-	if len(codes) != 15 {
-		t.Errorf("%d reasons, want 15", len(codes))
+	if len(codes) != 16 {
+		t.Errorf("%d reasons, want 16", len(codes))
+	}
+	// New codes are appended, so that dashboards keep their order.
+	if codes[0] != "token_missing" || codes[len(codes)-1] != "token_lifetime" {
+		t.Errorf("reasons out of order: %q", codes)
 	}
 	if approov.Reason(nil) != "ok" || approov.Reason(errors.New("x")) != "error" {
 		t.Error("Reason of nil or a foreign error")

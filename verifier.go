@@ -30,7 +30,7 @@ type Verifier struct {
 	maxSize     int
 	binding     *Binding
 
-	// known is the last header seen on a verified token.
+	// known is the header of the last verified token: see knownHeader.
 	known atomic.Pointer[knownHeader]
 }
 
@@ -95,8 +95,8 @@ func (v *Verifier) Verify(token string) (Claims, error) {
 		buf = make([]byte, need)
 	}
 
-	// The header: the one most recently seen on a verified token is known
-	// already; any other is decoded and parsed.
+	// The header: the one of the last verified token is known already;
+	// any other is decoded and parsed.
 	var (
 		alg    string
 		kid    []byte
@@ -105,11 +105,10 @@ func (v *Verifier) Verify(token string) (Claims, error) {
 		kidAt  span
 		kidBuf [128]byte
 	)
-	known := v.known.Load()
-	if known != nil && known.segment == hdrSeg {
+	known := v.lookupHeader(hdrSeg)
+	if known != nil {
 		alg, kid, hasKid = known.alg, known.kid, known.hasKid
 	} else {
-		known = nil
 		var err error
 		if hdrLen, err = b64url.Decode(buf, []byte(hdrSeg)); err != nil {
 			return Claims{}, errHeaderBase64
@@ -145,13 +144,9 @@ func (v *Verifier) Verify(token string) (Claims, error) {
 	if err != nil {
 		return Claims{}, err
 	}
-	if known == nil && len(hdrSeg) <= maxKnownHeader {
+	if known == nil {
 		// The header is authentic now: remember it for the next token.
-		known = &knownHeader{segment: strings.Clone(hdrSeg), alg: alg, kid: bytes.Clone(kid), hasKid: hasKid}
-		if hasKid {
-			known.kidText = string(kid)
-		}
-		v.known.Store(known)
+		known = v.rememberHeader(hdrSeg, alg, kid, hasKid)
 	}
 
 	payLen, err := b64url.Decode(buf[hdrLen:], []byte(paySeg))
@@ -172,20 +167,53 @@ func (v *Verifier) Verify(token string) (Claims, error) {
 	return claims, nil
 }
 
-// maxKnownHeader is the longest header segment remembered as known.
-const maxKnownHeader = 512
-
-// knownHeader is a header segment seen on a token whose signature
-// verified, with what parsing it gave. Tokens of one account share their
-// header, so most tokens skip decoding and parsing it. Only authentic
-// headers are remembered, so an attacker cannot make rejections allocate or
-// push a forged header in.
+// knownHeader is the known-header cache: the header segment of the last
+// token whose signature verified, with what parsing it gave. Tokens of one
+// account share their header, so most tokens skip decoding and parsing it.
+//
+// The cache is safe because only authentic headers are remembered:
+// Verify calls rememberHeader only once a signature over the header has
+// verified with a configured key. So an attacker can neither put a
+// forged header in, nor make rejected tokens allocate by sending new
+// headers: those are parsed in full, on the stack, every time. A hit changes
+// nothing but speed: it gives the alg and kid parsing the same bytes gives,
+// and the signature of every token is still checked. The cache holds one
+// entry, swapped atomically, so concurrent use needs no lock; valid tokens
+// that alternate between headers, as during key rotation, each cost a parse
+// and a new entry.
 type knownHeader struct {
 	segment string
 	alg     string
 	kid     []byte
 	hasKid  bool
 	kidText string
+}
+
+// maxKnownHeader is the longest header segment remembered as known.
+const maxKnownHeader = 512
+
+// lookupHeader returns the known header if segment is it, or nil.
+func (v *Verifier) lookupHeader(segment string) *knownHeader {
+	if known := v.known.Load(); known != nil && known.segment == segment {
+		return known
+	}
+	return nil
+}
+
+// rememberHeader makes an authentic header segment, with its alg and kid,
+// the known header, and returns it; or returns nil if the segment is too
+// long to remember. It must only be called once a signature over the
+// segment has verified.
+func (v *Verifier) rememberHeader(segment, alg string, kid []byte, hasKid bool) *knownHeader {
+	if len(segment) > maxKnownHeader {
+		return nil
+	}
+	known := &knownHeader{segment: strings.Clone(segment), alg: alg, kid: bytes.Clone(kid), hasKid: hasKid}
+	if hasKid {
+		known.kidText = string(kid)
+	}
+	v.known.Store(known)
+	return known
 }
 
 // span locates a string inside the decoded header or claims, so it can be

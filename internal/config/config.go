@@ -14,8 +14,11 @@
 package config
 
 import (
+	"fmt"
 	"net/netip"
+	"net/url"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -42,18 +45,29 @@ type Config struct {
 	BindingStripScheme bool
 	Monitor            bool
 	AllowPreflight     bool
+	MaxTokenLifetime   time.Duration
 
 	// Proxying and forward auth.
-	Listen              string
-	Upstream            string
-	ForwardAuthOnly     bool
-	ForwardAuthPath     string
-	PreserveHost        bool
-	KeepTokenHeader     bool
-	ForwardClaims       []string
-	ForwardHeaderPrefix string
-	TrustedProxies      []netip.Prefix
-	Routes              []Route
+	Listen                string
+	Upstream              string
+	ForwardAuthOnly       bool
+	ForwardAuthPath       string
+	ForwardAuthListen     string // "off" for none
+	ForwardAuthConvention string
+	ForwardAuthSecret     string
+	ForwardAuthCallers    []netip.Prefix
+	PreserveHost          bool
+	KeepTokenHeader       bool
+	ForwardClaims         []string
+	ForwardHeaderPrefix   string
+	TrustedProxies        []netip.Prefix
+	Routes                []Route
+
+	// Signed facts: the Approov-Assertion header (docs/ASSERTION.md).
+	AssertionSecret     string
+	AssertionSecretFile string
+	AssertionAudience   string
+	AssertionLifetime   time.Duration
 
 	// Limits and timeouts.
 	ReadHeaderTimeout             time.Duration
@@ -64,6 +78,11 @@ type Config struct {
 	ShutdownTimeout               time.Duration
 	MaxHeaderBytes                int
 	MaxHeaderCount                int
+	MaxConnections                int // 0: derived from the file-descriptor limit
+	BodyReadTimeout               time.Duration
+	BodyMinRate                   int64
+	RequestBuffering              int64
+	MaxRequestBody                int64
 
 	// Operations.
 	AdminListen string
@@ -105,7 +124,26 @@ type Route struct {
 	// on WebSocket upgrades, for clients that cannot set headers. The
 	// parameter is removed before the request goes upstream.
 	TokenQueryParam string `yaml:"token_query_param"`
+	// AssertionBind is what the signed assertion binds: target (method,
+	// host and request target; the default) or host (method and host),
+	// for proxies that rewrite the path after a forward-auth check.
+	AssertionBind string `yaml:"assertion_bind"`
 }
+
+// The values of Route.AssertionBind.
+const (
+	BindTarget = "target"
+	BindHost   = "host"
+)
+
+// The forward-auth conventions: where a check reads the original method
+// and URI.
+const (
+	ConventionAuto      = "auto"
+	ConventionNginx     = "nginx"
+	ConventionForwarded = "forwarded"
+	ConventionEnvoy     = "envoy"
+)
 
 // The route modes.
 const (
@@ -151,4 +189,47 @@ func (c *Config) RouteMode(r *Route) string {
 		return ModeBinding
 	}
 	return ModeToken
+}
+
+// Summary describes a configuration in one line, without any secret or
+// credential.
+func (c *Config) Summary() string {
+	keys := len(c.Keys)
+	if c.Base64Secret != "" || c.Base64URLSecret != "" || c.SecretFile != "" || c.PublicKeyFile != "" {
+		keys++
+	}
+	target := "upstream " + redactURL(c.Upstream)
+	if c.ForwardAuthOnly {
+		target = "forward-auth only"
+	}
+	binding := "no binding"
+	if len(c.BindingHeaders) > 0 {
+		binding = "binding " + strings.Join(c.BindingHeaders, "+")
+	}
+	mode := "enforcing"
+	if c.Monitor {
+		mode = "monitor mode"
+	}
+	assertion := "no signed facts"
+	if c.AssertionSecret != "" || c.AssertionSecretFile != "" {
+		assertion = "signed facts for " + c.AssertionAudience
+	}
+	forwardAuth := "forward-auth off"
+	switch {
+	case c.ForwardAuthOnly:
+		forwardAuth = "forward-auth at " + c.ForwardAuthPath
+	case c.ForwardAuthListen != "off":
+		forwardAuth = "forward-auth at " + c.ForwardAuthListen + c.ForwardAuthPath
+	}
+	return fmt.Sprintf("listen %s, %s, %d key(s), %d route(s), %s, %s, %s, %s",
+		c.Listen, target, keys, len(c.Routes), binding, mode, assertion, forwardAuth)
+}
+
+// redactURL returns raw without user information, for logs.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
 }

@@ -1,37 +1,46 @@
 package config
 
 import (
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// TestDocumented keeps docs/CONFIGURATION.md in step with the code: every
-// setting appears with its environment variable, flag and default.
+var update = flag.Bool("update", false, "rewrite the generated parts of docs/CONFIGURATION.md")
+
+const (
+	tableBegin = "<!-- settings table: generated from internal/config/settings.go by go test ./internal/config -run TestDocumented -update -->\n"
+	tableEnd   = "<!-- end of settings table -->\n"
+)
+
+// TestDocumented keeps docs/CONFIGURATION.md in step with the code: its
+// settings table is the one SettingsMarkdown generates from the settings
+// table, and every forwarded fact's header is named.
 func TestDocumented(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "CONFIGURATION.md"))
+	path := filepath.Join("..", "..", "docs", "CONFIGURATION.md")
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range Settings() {
-		flag := s.Flag
-		if flag == "" {
-			flag = "—"
+	doc := string(data)
+	begin, end := strings.Index(doc, tableBegin), strings.Index(doc, tableEnd)
+	if begin < 0 || end < begin {
+		t.Fatalf("docs/CONFIGURATION.md lacks the settings table markers")
+	}
+	want := doc[:begin+len(tableBegin)] + SettingsMarkdown() + doc[end:]
+	if want != doc {
+		if *update {
+			if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		} else {
-			flag = "`" + flag + "`"
-		}
-		def := ""
-		if s.Default != "" {
-			def = "`" + s.Default + "`"
-		}
-		row := strings.ReplaceAll("| `"+s.Name+"` | `"+s.Env+"` | "+flag+" | "+def+" |", "|  |", "| |")
-		if !strings.Contains(string(doc), row) {
-			t.Errorf("docs/CONFIGURATION.md lacks the row %s", row)
+			t.Errorf("docs/CONFIGURATION.md's settings table is not the generated one: run go test ./internal/config -run TestDocumented -update")
 		}
 	}
 	for claim, header := range ForwardedClaims {
-		if !strings.Contains(string(doc), "`Approov-"+header+"`") {
+		if !strings.Contains(doc, "`Approov-"+header+"`") {
 			t.Errorf("docs/CONFIGURATION.md does not name the header of %s", claim)
 		}
 	}

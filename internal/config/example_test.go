@@ -24,7 +24,7 @@ func ExampleLoad() {
 	fmt.Println(err)
 	// Output:
 	// <nil> 0.0.0.0:8002 http://127.0.0.1:8000 [Authorization] binding
-	// APPROOV_LEEWAY: "soon" is not a duration (use for example 30s or 1m)
+	// APPROOV_LEEWAY: not a duration (use for example 30s or 1m)
 }
 
 func ExampleEnvName() {

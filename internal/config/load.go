@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -88,7 +90,7 @@ func Defaults() *Config {
 	c := &Config{}
 	for _, s := range settings {
 		if s.def != "" {
-			if err := s.apply(c, s.def); err != nil {
+			if err := s.value.set(c, s.def); err != nil {
 				panic("config: bad default for " + s.name + ": " + err.Error())
 			}
 		}
@@ -146,14 +148,14 @@ func Load(src Source) (*Config, *Flags, error) {
 	}
 	for _, s := range settings {
 		if v, from, ok := lookup(EnvName(s.name)); ok {
-			if err := s.apply(c, v); err != nil {
+			if err := s.value.set(c, v); err != nil {
 				problems = append(problems, from+": "+err.Error())
 			}
 		}
 	}
 	for _, s := range settings {
 		if v, ok := setFlags[FlagName(s.name)]; ok {
-			if err := s.apply(c, v); err != nil {
+			if err := s.value.set(c, v); err != nil {
 				problems = append(problems, "--"+FlagName(s.name)+": "+err.Error())
 			}
 		}
@@ -219,13 +221,9 @@ func loadYAML(c *Config, path, file string) Problems {
 		where := fmt.Sprintf("%s:%d: %s", file, key.Line, key.Value)
 		switch key.Value {
 		case "routes":
-			if err := decodeStrict(val, &c.Routes); err != nil {
-				problems = append(problems, where+": "+err.Error())
-			}
+			problems = append(problems, decodeList(file, "routes", val, &c.Routes)...)
 		case "keys":
-			if err := decodeStrict(val, &c.Keys); err != nil {
-				problems = append(problems, where+": "+err.Error())
-			}
+			problems = append(problems, decodeList(file, "keys", val, &c.Keys)...)
 		default:
 			s, ok := byName[key.Value]
 			if !ok {
@@ -237,7 +235,7 @@ func loadYAML(c *Config, path, file string) Problems {
 				problems = append(problems, where+": "+err.Error())
 				continue
 			}
-			if err := s.apply(c, text); err != nil {
+			if err := s.value.set(c, text); err != nil {
 				problems = append(problems, where+": "+err.Error())
 			}
 		}
@@ -264,32 +262,97 @@ func scalarText(n *yaml.Node) (string, error) {
 	return "", errors.New("want a plain value or a list")
 }
 
-func decodeStrict(n *yaml.Node, v any) error {
-	// Node.Decode has no KnownFields switch; re-encoding through a decoder
-	// that has one makes typos in route and key fields errors.
-	b, err := yaml.Marshal(n)
-	if err != nil {
-		return err
+// decodeList decodes a YAML list of mappings, such as routes, into the
+// slice dst points to, by the fields' yaml tags. Each problem names the
+// line, the list item and the field, never the value, and unknown fields
+// are errors, with a suggestion.
+func decodeList(file, name string, n *yaml.Node, dst any) Problems {
+	at := func(node *yaml.Node, format string, args ...any) string {
+		return fmt.Sprintf("%s:%d: %s", file, node.Line, fmt.Sprintf(format, args...))
 	}
-	dec := yaml.NewDecoder(strings.NewReader(string(b)))
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil {
-		return errors.New(strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n  "))
+	if n.Kind != yaml.SequenceNode {
+		return Problems{at(n, "%s: want a list", name)}
+	}
+	slice := reflect.ValueOf(dst).Elem()
+	itemType := slice.Type().Elem()
+	fields := map[string]int{}
+	var fieldNames []string
+	for i := range itemType.NumField() {
+		tag := itemType.Field(i).Tag.Get("yaml")
+		fields[tag] = i
+		fieldNames = append(fieldNames, tag)
+	}
+	var problems Problems
+	items := reflect.MakeSlice(slice.Type(), 0, len(n.Content))
+	for i, itemNode := range n.Content {
+		where := fmt.Sprintf("%s[%d]", name, i)
+		item := reflect.New(itemType).Elem()
+		if itemNode.Kind != yaml.MappingNode {
+			problems = append(problems, at(itemNode, "%s: want a mapping of fields", where))
+			continue
+		}
+		for j := 0; j+1 < len(itemNode.Content); j += 2 {
+			key, val := itemNode.Content[j], itemNode.Content[j+1]
+			fi, ok := fields[key.Value]
+			if !ok {
+				problems = append(problems, at(key, "%s: unknown field%s", where, suggestFrom(key.Value, fieldNames)))
+				continue
+			}
+			if err := setField(item.Field(fi), val); err != nil {
+				problems = append(problems, at(val, "%s.%s: %v", where, key.Value, err))
+			}
+		}
+		items = reflect.Append(items, item)
+	}
+	slice.Set(items)
+	return problems
+}
+
+// setField sets a route or key field from a YAML value: a string, a
+// *bool, or a []string (from a list, or a comma-separated string).
+func setField(f reflect.Value, n *yaml.Node) error {
+	switch f.Interface().(type) {
+	case string:
+		if n.Kind != yaml.ScalarNode {
+			return errors.New("want a plain value")
+		}
+		f.SetString(n.Value)
+	case *bool:
+		if n.Kind != yaml.ScalarNode {
+			return errors.New("want true or false")
+		}
+		b, err := strconv.ParseBool(n.Value)
+		if err != nil {
+			return errors.New("want true or false")
+		}
+		f.Set(reflect.ValueOf(&b))
+	case []string:
+		text, err := scalarText(n)
+		if err != nil {
+			return err
+		}
+		f.Set(reflect.ValueOf(splitList(text)))
+	default:
+		return fmt.Errorf("unsupported field type %s", f.Type())
 	}
 	return nil
 }
 
 // suggest names the closest setting, for typos.
 func suggest(name string) string {
-	best, bestDist := "", 4
+	names := []string{"routes", "keys"}
 	for _, s := range settings {
-		if d := editDistance(name, s.name); d < bestDist {
-			best, bestDist = s.name, d
-		}
+		names = append(names, s.name)
 	}
-	for _, other := range []string{"routes", "keys"} {
-		if d := editDistance(name, other); d < bestDist {
-			best, bestDist = other, d
+	return suggestFrom(name, names)
+}
+
+// suggestFrom names the closest of names, for typos.
+func suggestFrom(name string, names []string) string {
+	best, bestDist := "", 4
+	for _, n := range names {
+		if d := editDistance(name, n); d < bestDist {
+			best, bestDist = n, d
 		}
 	}
 	if best == "" {

@@ -1,21 +1,37 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// setting is one scalar setting: its name, documentation, default and how
-// to apply a value given as text.
+// setting is one scalar setting: its name, documentation, default, how
+// its value is parsed and where it is stored, and whether a reload can
+// apply it. Everything else about a setting — the environment variable,
+// the flag, help, docs/CONFIGURATION.md, reload warnings — is derived from
+// this table.
 type setting struct {
 	name   string
 	usage  string
 	def    string
 	secret bool
-	apply  func(c *Config, v string) error
+	// restart: the setting applies at start-up only; a reload that changes
+	// it says so.
+	restart bool
+	value   value
+}
+
+// value parses a setting's text into its field of a Config and reads it
+// back.
+type value interface {
+	set(c *Config, text string) error
+	get(c *Config) any
 }
 
 // EnvName returns the environment variable of the setting name.
@@ -26,134 +42,273 @@ func FlagName(name string) string { return strings.ReplaceAll(name, "_", "-") }
 
 var settings = []setting{
 	{name: "base64_secret", secret: true, usage: "the Approov secret, base64-encoded (from `approov secret -get base64`)",
-		apply: func(c *Config, v string) error { c.Base64Secret = v; return nil }},
+		value: text(func(c *Config) *string { return &c.Base64Secret })},
 	{name: "base64url_secret", secret: true, usage: "the Approov secret, base64url-encoded",
-		apply: func(c *Config, v string) error { c.Base64URLSecret = v; return nil }},
+		value: text(func(c *Config) *string { return &c.Base64URLSecret })},
 	{name: "secret_file", usage: "file holding the Approov secret, base64 or base64url",
-		apply: func(c *Config, v string) error { c.SecretFile = v; return nil }},
+		value: text(func(c *Config) *string { return &c.SecretFile })},
 	{name: "public_key_file", usage: "PEM public key file, for accounts that sign with RS256 or ES256",
-		apply: func(c *Config, v string) error { c.PublicKeyFile = v; return nil }},
+		value: text(func(c *Config) *string { return &c.PublicKeyFile })},
 	{name: "key_id", usage: "key id (kid) of the secret or public key above, if the account sets one",
-		apply: func(c *Config, v string) error { c.KeyID = v; return nil }},
+		value: text(func(c *Config) *string { return &c.KeyID })},
 
 	{name: "leeway", def: "0s", usage: "clock skew allowed when checking exp, nbf and iat",
-		apply: durationSetting(func(c *Config) *time.Duration { return &c.Leeway })},
+		value: duration(func(c *Config) *time.Duration { return &c.Leeway })},
 	{name: "issuer", usage: "required iss claim, if any",
-		apply: func(c *Config, v string) error { c.Issuer = v; return nil }},
+		value: text(func(c *Config) *string { return &c.Issuer })},
 	{name: "audience", usage: "required aud claim, if any",
-		apply: func(c *Config, v string) error { c.Audience = v; return nil }},
+		value: text(func(c *Config) *string { return &c.Audience })},
 	{name: "token_header", def: "Approov-Token", usage: "header the app sends the token in",
-		apply: func(c *Config, v string) error { c.TokenHeader = v; return nil }},
+		value: text(func(c *Config) *string { return &c.TokenHeader })},
 	{name: "token_prefix", usage: "prefix to strip from the token header, such as \"Bearer \"",
-		apply: func(c *Config, v string) error { c.TokenPrefix = v; return nil }},
+		value: text(func(c *Config) *string { return &c.TokenPrefix })},
 	{name: "max_token_size", def: "8192", usage: "longest token accepted, in bytes",
-		apply: intSetting(func(c *Config) *int { return &c.MaxTokenSize })},
+		value: integer(func(c *Config) *int { return &c.MaxTokenSize })},
+	{name: "max_token_lifetime", def: "0s", usage: "reject tokens that expire further ahead than this (token_lifetime); 0s for no limit",
+		value: duration(func(c *Config) *time.Duration { return &c.MaxTokenLifetime })},
 	{name: "binding_headers", usage: "comma-separated headers tokens are bound to, usually Authorization; empty for no binding",
-		apply: func(c *Config, v string) error { c.BindingHeaders = splitList(v); return nil }},
+		value: list(func(c *Config) *[]string { return &c.BindingHeaders })},
 	{name: "binding_optional", def: "false", usage: "accept tokens without a pay claim (the Approov failover system sends none)",
-		apply: boolSetting(func(c *Config) *bool { return &c.BindingOptional })},
+		value: boolean(func(c *Config) *bool { return &c.BindingOptional })},
 	{name: "binding_strip_scheme", def: "false", usage: "hash only the credential of bound headers, without \"Bearer \"",
-		apply: boolSetting(func(c *Config) *bool { return &c.BindingStripScheme })},
+		value: boolean(func(c *Config) *bool { return &c.BindingStripScheme })},
 	{name: "monitor", def: "false", usage: "log and forward requests with failing tokens instead of rejecting them",
-		apply: boolSetting(func(c *Config) *bool { return &c.Monitor })},
+		value: boolean(func(c *Config) *bool { return &c.Monitor })},
 	{name: "allow_preflight", def: "false", usage: "let CORS preflight requests through without a token",
-		apply: boolSetting(func(c *Config) *bool { return &c.AllowPreflight })},
+		value: boolean(func(c *Config) *bool { return &c.AllowPreflight })},
 
-	{name: "listen", def: "127.0.0.1:8002", usage: "address to serve the API on",
-		apply: func(c *Config, v string) error { c.Listen = v; return nil }},
+	{name: "listen", def: "127.0.0.1:8002", restart: true, usage: "address to serve the API on",
+		value: text(func(c *Config) *string { return &c.Listen })},
 	{name: "upstream", usage: "backend base URL, such as http://127.0.0.1:8000",
-		apply: func(c *Config, v string) error { c.Upstream = v; return nil }},
-	{name: "forward_auth_only", def: "false", usage: "serve only the forward-auth endpoint, with no upstream",
-		apply: boolSetting(func(c *Config) *bool { return &c.ForwardAuthOnly })},
-	{name: "forward_auth_path", def: "/_approov/verify", usage: "path of the forward-auth endpoint (nginx auth_request, Traefik, Caddy, Envoy)",
-		apply: func(c *Config, v string) error { c.ForwardAuthPath = v; return nil }},
+		value: text(func(c *Config) *string { return &c.Upstream })},
 	{name: "preserve_host", def: "false", usage: "send the client's Host header upstream instead of the upstream's",
-		apply: boolSetting(func(c *Config) *bool { return &c.PreserveHost })},
+		value: boolean(func(c *Config) *bool { return &c.PreserveHost })},
 	{name: "keep_token_header", def: "false", usage: "send the token header upstream too",
-		apply: boolSetting(func(c *Config) *bool { return &c.KeepTokenHeader })},
+		value: boolean(func(c *Config) *bool { return &c.KeepTokenHeader })},
 	{name: "forward_claims", def: "result,did,exp", usage: "verified facts sent upstream as headers: result, did, exp, ip, arc, ipk, mskid, pay, iss, sub",
-		apply: func(c *Config, v string) error { c.ForwardClaims = splitList(v); return nil }},
+		value: list(func(c *Config) *[]string { return &c.ForwardClaims })},
 	{name: "forward_header_prefix", def: "Approov-", usage: "prefix of the headers the gateway sets upstream; client copies are removed",
-		apply: func(c *Config, v string) error { c.ForwardHeaderPrefix = v; return nil }},
+		value: text(func(c *Config) *string { return &c.ForwardHeaderPrefix })},
 	{name: "trusted_proxies", usage: "comma-separated CIDRs of load balancers whose X-Forwarded-* headers are kept",
-		apply: func(c *Config, v string) error {
-			c.TrustedProxies = nil
-			for _, s := range splitList(v) {
-				p, err := parsePrefix(s)
-				if err != nil {
-					return err
-				}
-				c.TrustedProxies = append(c.TrustedProxies, p)
-			}
-			return nil
-		}},
+		value: prefixes(func(c *Config) *[]netip.Prefix { return &c.TrustedProxies })},
 
-	{name: "read_header_timeout", def: "10s", usage: "time allowed to read a request's headers",
-		apply: durationSetting(func(c *Config) *time.Duration { return &c.ReadHeaderTimeout })},
-	{name: "idle_timeout", def: "120s", usage: "how long an idle keep-alive connection stays open",
-		apply: durationSetting(func(c *Config) *time.Duration { return &c.IdleTimeout })},
+	{name: "assertion_secret", secret: true, usage: "comma-separated base64 keys that sign the Approov-Assertion header for the backend (docs/ASSERTION.md); the first signs",
+		value: text(func(c *Config) *string { return &c.AssertionSecret })},
+	{name: "assertion_secret_file", usage: "file holding assertion_secret",
+		value: text(func(c *Config) *string { return &c.AssertionSecretFile })},
+	{name: "assertion_audience", def: "approov-backend", usage: "aud claim of assertions; give each backend sharing a key its own",
+		value: text(func(c *Config) *string { return &c.AssertionAudience })},
+	{name: "assertion_lifetime", def: "60s", usage: "how long an assertion is valid (at most 5m); long enough to outlast queueing in the backend",
+		value: duration(func(c *Config) *time.Duration { return &c.AssertionLifetime })},
+
+	{name: "forward_auth_only", def: "false", usage: "serve only the forward-auth endpoint on listen, with no upstream",
+		value: boolean(func(c *Config) *bool { return &c.ForwardAuthOnly })},
+	{name: "forward_auth_listen", def: "off", restart: true, usage: "address of a listener for the forward-auth endpoint beside the proxy; off for none",
+		value: text(func(c *Config) *string { return &c.ForwardAuthListen })},
+	{name: "forward_auth_path", def: "/_approov/verify", usage: "path of the forward-auth endpoint (nginx auth_request, Traefik, Caddy, Envoy)",
+		value: text(func(c *Config) *string { return &c.ForwardAuthPath })},
+	{name: "forward_auth_convention", def: ConventionAuto, usage: "where checks read the original request: nginx (X-Original-*), forwarded (X-Forwarded-Method/Uri: Traefik, Caddy), envoy (the path after forward_auth_path), or auto (whichever one a check carries)",
+		value: choice(func(c *Config) *string { return &c.ForwardAuthConvention }, ConventionAuto, ConventionNginx, ConventionForwarded, ConventionEnvoy)},
+	{name: "forward_auth_secret", secret: true, usage: "shared secret the calling proxy must send in Approov-Forward-Auth-Secret; empty for none",
+		value: text(func(c *Config) *string { return &c.ForwardAuthSecret })},
+	{name: "forward_auth_callers", usage: "comma-separated CIDRs allowed to call the forward-auth endpoint; empty for any",
+		value: prefixes(func(c *Config) *[]netip.Prefix { return &c.ForwardAuthCallers })},
+
+	{name: "read_header_timeout", def: "10s", restart: true, usage: "time allowed to read a request's headers",
+		value: duration(func(c *Config) *time.Duration { return &c.ReadHeaderTimeout })},
+	{name: "idle_timeout", def: "120s", restart: true, usage: "how long an idle keep-alive connection stays open",
+		value: duration(func(c *Config) *time.Duration { return &c.IdleTimeout })},
+	{name: "body_read_timeout", def: "30s", usage: "longest wait for the next bytes of a request body (408 after); never applies to WebSockets",
+		value: duration(func(c *Config) *time.Duration { return &c.BodyReadTimeout })},
+	{name: "body_min_rate", def: "240", usage: "slowest request body accepted, in bytes per second averaged from body_read_timeout on (408 below); 0 for none",
+		value: size(func(c *Config) *int64 { return &c.BodyMinRate })},
+	{name: "request_buffering", def: "64KiB", usage: "request bodies up to this size are read whole before the upstream is called; larger ones stream; 0 for none",
+		value: size(func(c *Config) *int64 { return &c.RequestBuffering })},
+	{name: "max_request_body", def: "0", usage: "largest request body accepted (413 beyond); 0 for no limit",
+		value: size(func(c *Config) *int64 { return &c.MaxRequestBody })},
+	{name: "max_connections", def: "auto", restart: true, usage: "most client connections open at once, idle keep-alive ones included; auto: half the file-descriptor limit, at most 10000",
+		value: autoInt(func(c *Config) *int { return &c.MaxConnections })},
 	{name: "upstream_dial_timeout", def: "5s", usage: "time allowed to connect to the upstream",
-		apply: durationSetting(func(c *Config) *time.Duration { return &c.UpstreamDialTimeout })},
+		value: duration(func(c *Config) *time.Duration { return &c.UpstreamDialTimeout })},
 	{name: "upstream_response_header_timeout", def: "60s", usage: "time allowed for the upstream's response headers (504 after)",
-		apply: durationSetting(func(c *Config) *time.Duration { return &c.UpstreamResponseHeaderTimeout })},
+		value: duration(func(c *Config) *time.Duration { return &c.UpstreamResponseHeaderTimeout })},
 	{name: "upstream_keepalive", def: "auto", usage: "pool upstream connections: auto (while the upstream keeps them alive), true or false",
-		apply: func(c *Config, v string) error {
-			switch v = strings.ToLower(strings.TrimSpace(v)); v {
-			case "auto", "true", "false":
-				c.UpstreamKeepAlive = v
-				return nil
-			}
-			return fmt.Errorf("%q is not auto, true or false", v)
-		}},
+		value: choice(func(c *Config) *string { return &c.UpstreamKeepAlive }, "auto", "true", "false")},
 	{name: "shutdown_timeout", def: "15s", usage: "time allowed to drain in-flight requests on SIGTERM",
-		apply: durationSetting(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
-	{name: "max_header_bytes", def: "32768", usage: "largest request header block accepted, in bytes",
-		apply: intSetting(func(c *Config) *int { return &c.MaxHeaderBytes })},
+		value: duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+	{name: "max_header_bytes", def: "32768", restart: true, usage: "largest request header block accepted, in bytes",
+		value: integer(func(c *Config) *int { return &c.MaxHeaderBytes })},
 	{name: "max_header_count", def: "100", usage: "most request header fields accepted (431 beyond)",
-		apply: intSetting(func(c *Config) *int { return &c.MaxHeaderCount })},
+		value: integer(func(c *Config) *int { return &c.MaxHeaderCount })},
 
-	{name: "admin_listen", def: "127.0.0.1:9002", usage: "address for /healthz, /readyz and /metrics; \"off\" for none",
-		apply: func(c *Config, v string) error { c.AdminListen = v; return nil }},
-	{name: "log_format", def: "json", usage: "json or text",
-		apply: func(c *Config, v string) error { c.LogFormat = v; return nil }},
-	{name: "log_level", def: "info", usage: "debug, info, warn or error",
-		apply: func(c *Config, v string) error { c.LogLevel = v; return nil }},
+	{name: "admin_listen", def: "127.0.0.1:9002", restart: true, usage: "address for /healthz, /readyz and /metrics; off for none",
+		value: text(func(c *Config) *string { return &c.AdminListen })},
+	{name: "log_format", def: "json", restart: true, usage: "json or text",
+		value: choice(func(c *Config) *string { return &c.LogFormat }, "json", "text")},
+	{name: "log_level", def: "info", restart: true, usage: "debug, info, warn or error",
+		value: choice(func(c *Config) *string { return &c.LogLevel }, "debug", "info", "warn", "error")},
 	{name: "access_log", def: "false", usage: "log one line per request",
-		apply: boolSetting(func(c *Config) *bool { return &c.AccessLog })},
+		value: boolean(func(c *Config) *bool { return &c.AccessLog })},
 }
 
-func durationSetting(field func(*Config) *time.Duration) func(*Config, string) error {
-	return func(c *Config, v string) error {
-		d, err := time.ParseDuration(strings.TrimSpace(v))
-		if err != nil || d < 0 {
-			return fmt.Errorf("%q is not a duration (use for example 30s or 1m)", v)
-		}
-		*field(c) = d
+// Messages about a bad value never repeat the value: someone may have put
+// a secret in the wrong setting.
+
+type textValue func(*Config) *string
+
+func text(f func(*Config) *string) value          { return textValue(f) }
+func (f textValue) set(c *Config, v string) error { *f(c) = v; return nil }
+func (f textValue) get(c *Config) any             { return *f(c) }
+
+type choiceValue struct {
+	field   func(*Config) *string
+	choices []string
+}
+
+func choice(f func(*Config) *string, choices ...string) value {
+	return choiceValue{f, choices}
+}
+
+func (v choiceValue) set(c *Config, s string) error {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if !slices.Contains(v.choices, s) {
+		return fmt.Errorf("want %s", orList(v.choices))
+	}
+	*v.field(c) = s
+	return nil
+}
+func (v choiceValue) get(c *Config) any { return *v.field(c) }
+
+// orList writes a, b or c.
+func orList(words []string) string {
+	if len(words) == 1 {
+		return words[0]
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
+}
+
+type durationValue func(*Config) *time.Duration
+
+func duration(f func(*Config) *time.Duration) value { return durationValue(f) }
+func (f durationValue) set(c *Config, v string) error {
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil || d < 0 {
+		return errors.New("not a duration (use for example 30s or 1m)")
+	}
+	*f(c) = d
+	return nil
+}
+func (f durationValue) get(c *Config) any { return *f(c) }
+
+type intValue func(*Config) *int
+
+func integer(f func(*Config) *int) value { return intValue(f) }
+func (f intValue) set(c *Config, v string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 0 {
+		return errors.New("not a whole number")
+	}
+	*f(c) = n
+	return nil
+}
+func (f intValue) get(c *Config) any { return *f(c) }
+
+// autoIntValue is a whole number, or auto (stored as 0) for a default
+// derived from the machine.
+type autoIntValue func(*Config) *int
+
+func autoInt(f func(*Config) *int) value { return autoIntValue(f) }
+func (f autoIntValue) set(c *Config, v string) error {
+	if strings.EqualFold(strings.TrimSpace(v), "auto") {
+		*f(c) = 0
 		return nil
 	}
-}
-
-func intSetting(field func(*Config) *int) func(*Config, string) error {
-	return func(c *Config, v string) error {
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n < 0 {
-			return fmt.Errorf("%q is not a whole number", v)
-		}
-		*field(c) = n
-		return nil
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 1 {
+		return errors.New("not auto or a positive whole number")
 	}
+	*f(c) = n
+	return nil
+}
+func (f autoIntValue) get(c *Config) any { return *f(c) }
+
+type sizeValue func(*Config) *int64
+
+func size(f func(*Config) *int64) value { return sizeValue(f) }
+func (f sizeValue) set(c *Config, v string) error {
+	n, err := ParseSize(v)
+	if err != nil {
+		return err
+	}
+	*f(c) = n
+	return nil
+}
+func (f sizeValue) get(c *Config) any { return *f(c) }
+
+// ParseSize reads a size in bytes: a whole number, optionally followed by
+// KiB, MiB or GiB (or k, m, g, as nginx writes them; powers of 1024).
+func ParseSize(v string) (int64, error) {
+	s := strings.TrimSpace(v)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffixes []string
+		mult     int64
+	}{
+		{[]string{"KiB", "k", "K"}, 1 << 10},
+		{[]string{"MiB", "m", "M"}, 1 << 20},
+		{[]string{"GiB", "g", "G"}, 1 << 30},
+	} {
+		for _, suf := range u.suffixes {
+			if rest, ok := strings.CutSuffix(s, suf); ok {
+				s, mult = strings.TrimSpace(rest), u.mult
+			}
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return 0, errors.New("not a size (use for example 65536, 64KiB or 1MiB)")
+	}
+	return n * mult, nil
 }
 
-func boolSetting(field func(*Config) *bool) func(*Config, string) error {
-	return func(c *Config, v string) error {
-		b, err := strconv.ParseBool(strings.TrimSpace(v))
+type boolValue func(*Config) *bool
+
+func boolean(f func(*Config) *bool) value { return boolValue(f) }
+func (f boolValue) set(c *Config, v string) error {
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		return errors.New("not true or false")
+	}
+	*f(c) = b
+	return nil
+}
+func (f boolValue) get(c *Config) any { return *f(c) }
+
+type listValue func(*Config) *[]string
+
+func list(f func(*Config) *[]string) value { return listValue(f) }
+func (f listValue) set(c *Config, v string) error {
+	*f(c) = splitList(v)
+	return nil
+}
+func (f listValue) get(c *Config) any { return *f(c) }
+
+type prefixesValue func(*Config) *[]netip.Prefix
+
+func prefixes(f func(*Config) *[]netip.Prefix) value { return prefixesValue(f) }
+func (f prefixesValue) set(c *Config, v string) error {
+	var out []netip.Prefix
+	for i, s := range splitList(v) {
+		p, err := parsePrefix(s)
 		if err != nil {
-			return fmt.Errorf("%q is not true or false", v)
+			return fmt.Errorf("item %d: %v", i+1, err)
 		}
-		*field(c) = b
-		return nil
+		out = append(out, p)
 	}
+	*f(c) = out
+	return nil
 }
+func (f prefixesValue) get(c *Config) any { return *f(c) }
 
 func splitList(v string) []string {
 	var out []string
@@ -172,7 +327,19 @@ func parsePrefix(s string) (netip.Prefix, error) {
 	if a, err := netip.ParseAddr(s); err == nil {
 		return netip.PrefixFrom(a, a.BitLen()), nil
 	}
-	return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR", s)
+	return netip.Prefix{}, errors.New("not an IP address or CIDR")
+}
+
+// RestartOnly names the settings that differ between a and b but apply
+// only at start-up.
+func RestartOnly(a, b *Config) []string {
+	var out []string
+	for _, s := range settings {
+		if s.restart && !reflect.DeepEqual(s.value.get(a), s.value.get(b)) {
+			out = append(out, s.name)
+		}
+	}
+	return out
 }
 
 // Setting describes one scalar setting, for help output and docs.
@@ -192,4 +359,28 @@ func Settings() []Setting {
 		out[i] = Setting{Name: s.name, Env: EnvName(s.name), Flag: f, Default: s.def, Usage: s.usage, Secret: s.secret}
 	}
 	return out
+}
+
+// SettingsMarkdown returns the settings as the Markdown table of
+// docs/CONFIGURATION.md, which is generated from it (go test
+// ./internal/config -run TestDocumented -update).
+func SettingsMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| name | environment | flag | default | reload | meaning |\n|---|---|---|---|---|---|\n")
+	for _, s := range settings {
+		flag := "`--" + FlagName(s.name) + "`"
+		if s.secret {
+			flag = "—"
+		}
+		def := ""
+		if s.def != "" {
+			def = "`" + s.def + "`"
+		}
+		reload := "live"
+		if s.restart {
+			reload = "restart"
+		}
+		fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s | %s | %s |\n", s.name, EnvName(s.name), flag, def, reload, strings.ReplaceAll(s.usage, "|", "\\|"))
+	}
+	return b.String()
 }

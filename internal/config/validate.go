@@ -8,14 +8,73 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
+// MaxAssertionLifetime is the longest assertion_lifetime accepted: the
+// default maximum of the verifiers in docs/ASSERTION.md.
+const MaxAssertionLifetime = 5 * time.Minute
+
 // validate checks what single settings cannot: consistency, addresses,
-// URLs and routes. Keys are checked when they are loaded (see the gateway).
+// URLs and routes. Keys are checked when they are loaded (see the
+// gateway). Problems name settings, never their values.
 func (c *Config) validate() Problems {
 	var p Problems
 	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
 
+	c.validateKeys(add)
+	c.validateListeners(add)
+	c.validateForwardAuth(add)
+
+	if c.TokenHeader == "" {
+		add("token_header is empty")
+	}
+	if c.ForwardHeaderPrefix == "" || strings.ContainsAny(c.ForwardHeaderPrefix, " _:") {
+		add("forward_header_prefix: want a header name prefix such as Approov-")
+	}
+	for i, f := range c.ForwardClaims {
+		if _, ok := ForwardedClaims[f]; !ok {
+			add("forward_claims: item %d is not one of %s", i+1, strings.Join(forwardedClaimNames(), ", "))
+		}
+	}
+	if c.AssertionSecret != "" && c.AssertionSecretFile != "" {
+		add("set only one of assertion_secret and assertion_secret_file")
+	}
+	if c.AssertionAudience == "" {
+		add("assertion_audience is empty")
+	}
+	if c.AssertionLifetime < time.Second || c.AssertionLifetime > MaxAssertionLifetime {
+		add("assertion_lifetime: want from 1s to %v", MaxAssertionLifetime)
+	}
+	if c.MaxHeaderBytes < 1024 {
+		add("max_header_bytes: want at least 1024")
+	}
+	if c.MaxHeaderCount < 8 {
+		add("max_header_count: want at least 8")
+	}
+	if c.MaxTokenSize < 64 {
+		add("max_token_size: want at least 64")
+	}
+	if c.RequestBuffering > 1<<30 {
+		add("request_buffering: want at most 1GiB (bodies are buffered in memory)")
+	}
+	if c.ReadHeaderTimeout == 0 {
+		add("read_header_timeout must not be 0: without it, slow clients can hold connections forever")
+	}
+	if c.BodyReadTimeout == 0 {
+		add("body_read_timeout must not be 0: without it, slow uploads can hold connections forever")
+	}
+	if c.ShutdownTimeout == 0 {
+		add("shutdown_timeout must not be 0")
+	}
+	if c.UpstreamDialTimeout == 0 || c.UpstreamResponseHeaderTimeout == 0 {
+		add("upstream timeouts must not be 0")
+	}
+	c.validateRoutes(add)
+	return p
+}
+
+func (c *Config) validateKeys(add func(string, ...any)) {
 	sources := 0
 	for _, s := range []string{c.Base64Secret, c.Base64URLSecret, c.SecretFile, c.PublicKeyFile} {
 		if s != "" {
@@ -42,21 +101,33 @@ func (c *Config) validate() Problems {
 			add("keys[%d]: set exactly one of base64_secret, base64url_secret, secret_file, public_key_file", i)
 		}
 	}
+}
 
+func (c *Config) validateListeners(add func(string, ...any)) {
 	if err := checkAddr(c.Listen); err != nil {
-		add("listen %q: %v", c.Listen, err)
+		add("listen: %v", err)
 	}
-	if c.AdminListen != "off" {
-		if err := checkAddr(c.AdminListen); err != nil {
-			add("admin_listen %q: %v (or \"off\")", c.AdminListen, err)
-		} else if c.AdminListen == c.Listen {
-			add("admin_listen and listen are both %q; the admin endpoints need their own address", c.Listen)
+	seen := map[string]string{c.Listen: "listen"}
+	for _, l := range []struct{ name, addr string }{
+		{"forward_auth_listen", c.ForwardAuthListen},
+		{"admin_listen", c.AdminListen},
+	} {
+		if l.addr == "off" {
+			continue
 		}
+		if err := checkAddr(l.addr); err != nil {
+			add("%s: %v (or off)", l.name, err)
+			continue
+		}
+		if other, dup := seen[l.addr]; dup {
+			add("%s and %s have the same address; each listener needs its own", l.name, other)
+		}
+		seen[l.addr] = l.name
 	}
 	switch {
 	case c.Upstream != "":
 		if err := checkUpstream(c.Upstream); err != nil {
-			add("upstream %q: %v", c.Upstream, err)
+			add("upstream: %v", err)
 		}
 		if c.ForwardAuthOnly {
 			add("forward_auth_only is true but upstream is set: choose one")
@@ -69,52 +140,53 @@ func (c *Config) validate() Problems {
 			}
 		}
 		if missing {
-			add("no upstream: set APPROOV_UPSTREAM (such as http://127.0.0.1:8000), or forward_auth_only: true to serve only %s", c.ForwardAuthPath)
+			add("no upstream: set APPROOV_UPSTREAM (such as http://127.0.0.1:8000), or forward_auth_only: true to serve only the forward-auth endpoint")
 		}
 	}
-	if !strings.HasPrefix(c.ForwardAuthPath, "/") || strings.ContainsAny(c.ForwardAuthPath, " ?#") || strings.HasSuffix(c.ForwardAuthPath, "/") {
-		add("forward_auth_path %q: want an absolute path such as /_approov/verify, without a trailing slash", c.ForwardAuthPath)
+	if c.ForwardAuthOnly && c.ForwardAuthListen != "off" {
+		add("forward_auth_only already serves the forward-auth endpoint on listen; forward_auth_listen is for serving it beside the proxy")
 	}
-	if c.TokenHeader == "" {
-		add("token_header is empty")
-	}
-	if c.ForwardHeaderPrefix == "" || strings.ContainsAny(c.ForwardHeaderPrefix, " _:") {
-		add("forward_header_prefix %q: want a header name prefix such as Approov-", c.ForwardHeaderPrefix)
-	}
-	for _, f := range c.ForwardClaims {
-		if _, ok := ForwardedClaims[f]; !ok {
-			add("forward_claims: unknown fact %q (want some of %s)", f, strings.Join(forwardedClaimNames(), ", "))
-		}
-	}
-	switch c.LogFormat {
-	case "json", "text":
-	default:
-		add("log_format %q: want json or text", c.LogFormat)
-	}
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		add("log_level %q: want debug, info, warn or error", c.LogLevel)
-	}
-	if c.MaxHeaderBytes < 1024 {
-		add("max_header_bytes %d: want at least 1024", c.MaxHeaderBytes)
-	}
-	if c.MaxHeaderCount < 8 {
-		add("max_header_count %d: want at least 8", c.MaxHeaderCount)
-	}
-	if c.MaxTokenSize < 64 {
-		add("max_token_size %d: want at least 64", c.MaxTokenSize)
-	}
-	if c.ReadHeaderTimeout == 0 {
-		add("read_header_timeout must not be 0: without it, slow clients can hold connections forever")
-	}
-	if c.ShutdownTimeout == 0 {
-		add("shutdown_timeout must not be 0")
-	}
-	if c.UpstreamDialTimeout == 0 || c.UpstreamResponseHeaderTimeout == 0 {
-		add("upstream timeouts must not be 0")
-	}
+}
 
+// ForwardAuthSecretHeader is the header a proxy sends forward_auth_secret
+// in.
+const ForwardAuthSecretHeader = "Approov-Forward-Auth-Secret"
+
+// minForwardAuthSecret is the shortest forward_auth_secret accepted.
+const minForwardAuthSecret = 16
+
+func (c *Config) validateForwardAuth(add func(string, ...any)) {
+	p := c.ForwardAuthPath
+	if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, " ?#%\\") || strings.HasSuffix(p, "/") || strings.Contains(p, "//") {
+		add("forward_auth_path: want an absolute path such as /_approov/verify, without a trailing slash")
+	}
+	if s := c.ForwardAuthSecret; s != "" {
+		if len(s) < minForwardAuthSecret || distinctBytes(s) < 8 {
+			add("forward_auth_secret: want at least %d characters, random (approov-gateway secret gen makes one)", minForwardAuthSecret)
+		}
+		for i := 0; i < len(s); i++ {
+			if s[i] <= ' ' || s[i] >= 0x7f {
+				add("forward_auth_secret: only printable ASCII without spaces can travel in a header")
+				break
+			}
+		}
+	}
+}
+
+// distinctBytes counts the distinct byte values of s.
+func distinctBytes(s string) int {
+	var seen [256]bool
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if !seen[s[i]] {
+			seen[s[i]] = true
+			n++
+		}
+	}
+	return n
+}
+
+func (c *Config) validateRoutes(add func(string, ...any)) {
 	names := map[string]int{}
 	for i, r := range c.Routes {
 		where := fmt.Sprintf("routes[%d]", i)
@@ -124,7 +196,7 @@ func (c *Config) validate() Problems {
 		switch r.Mode {
 		case "", ModePublic, ModeToken, ModeBinding:
 		default:
-			add("%s: mode %q: want public, token or binding", where, r.Mode)
+			add("%s.mode: want public, token or binding", where)
 		}
 		if r.Mode == ModeBinding && len(r.BindingHeaders) == 0 && len(c.BindingHeaders) == 0 {
 			add("%s: mode binding needs binding_headers, here or at the top level", where)
@@ -132,9 +204,14 @@ func (c *Config) validate() Problems {
 		if r.Mode == ModePublic && (len(r.BindingHeaders) > 0 || r.TokenQueryParam != "") {
 			add("%s: a public route checks no token; remove binding_headers and token_query_param", where)
 		}
+		switch r.AssertionBind {
+		case "", BindTarget, BindHost:
+		default:
+			add("%s.assertion_bind: want target or host", where)
+		}
 		if r.Upstream != "" {
 			if err := checkUpstream(r.Upstream); err != nil {
-				add("%s: upstream %q: %v", where, r.Upstream, err)
+				add("%s.upstream: %v", where, err)
 			}
 			if c.ForwardAuthOnly {
 				add("%s: forward_auth_only is true but the route has an upstream", where)
@@ -145,14 +222,75 @@ func (c *Config) validate() Problems {
 			name = r.Match
 		}
 		if j, dup := names[name]; dup {
-			add("%s: name %q already used by routes[%d]", where, name, j)
+			add("%s.name: already used by routes[%d]", where, j)
 		}
 		names[name] = i
-		if r.TokenQueryParam != "" && strings.ContainsAny(r.TokenQueryParam, "&=#? ") {
-			add("%s: token_query_param %q is not a plain parameter name", where, r.TokenQueryParam)
+		if r.TokenQueryParam != "" && strings.ContainsAny(r.TokenQueryParam, "&=#?% ") {
+			add("%s.token_query_param: not a plain parameter name", where)
 		}
 	}
-	return p
+	c.validateSharedUpstreams(add)
+}
+
+// validateSharedUpstreams refuses host routes that send requests for
+// different hosts to one upstream while the upstream never sees the Host:
+// it cannot tell the hosts apart, so a request for a public host reaches
+// the paths a protected host routes there.
+func (c *Config) validateSharedUpstreams(add func(string, ...any)) {
+	if c.PreserveHost || c.ForwardAuthOnly {
+		return
+	}
+	type user struct {
+		where, host string
+	}
+	byUpstream := map[string][]user{}
+	hasRoot := false
+	for i, r := range c.Routes {
+		if r.Match == "/" {
+			hasRoot = true
+		}
+		up := r.Upstream
+		if up == "" {
+			up = c.Upstream
+		}
+		_, host, _ := SplitPattern(r.Match)
+		byUpstream[up] = append(byUpstream[up], user{fmt.Sprintf("routes[%d]", i), CanonicalPatternHost(host)})
+	}
+	if !hasRoot {
+		byUpstream[c.Upstream] = append(byUpstream[c.Upstream], user{"the default route", ""})
+	}
+	for up, users := range byUpstream {
+		if up == "" {
+			continue
+		}
+		for _, u := range users[1:] {
+			if u.host != users[0].host {
+				add("%s and %s route different hosts to the same upstream while preserve_host is off, so the upstream cannot tell them apart: set preserve_host: true, or give each host its own upstream", users[0].where, u.where)
+				break
+			}
+		}
+	}
+}
+
+// SplitPattern splits a ServeMux pattern "[METHOD ][HOST]/[PATH]" into its
+// parts. It does not validate; ServeMux does when the pattern is
+// registered.
+func SplitPattern(pattern string) (method, host, path string) {
+	rest := strings.TrimSpace(pattern)
+	if i := strings.IndexAny(rest, " \t"); i >= 0 {
+		method, rest = rest[:i], strings.TrimLeft(rest[i:], " \t")
+	}
+	i := strings.IndexByte(rest, '/')
+	if i < 0 {
+		return method, rest, ""
+	}
+	return method, rest[:i], rest[i:]
+}
+
+// CanonicalPatternHost returns a pattern's host as the gateway routes on
+// hosts: lower case, without a trailing dot.
+func CanonicalPatternHost(host string) string {
+	return strings.TrimRight(strings.ToLower(host), ".")
 }
 
 func checkAddr(addr string) error {

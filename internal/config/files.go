@@ -1,0 +1,46 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+)
+
+// ReadKeyFile reads a file of key material named by setting (secret_file,
+// public_key_file, keys[0].secret_file, …). It refuses a file that other
+// users may write — whoever can write a key file chooses which tokens
+// pass — and, for secrets, returns a warning when other users may read it.
+// The mode checked is the target's, so that symbolic links, which
+// Kubernetes mounts secrets as, are judged by what they point to. Errors
+// name the setting, never the path, which is a value.
+func ReadKeyFile(setting, path string, secret bool) (data []byte, warning string, err error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %v", setting, fileError(err))
+	}
+	if !info.Mode().IsRegular() {
+		return nil, "", fmt.Errorf("%s: not a regular file", setting)
+	}
+	perm := info.Mode().Perm()
+	if perm&0o002 != 0 {
+		return nil, "", fmt.Errorf("%s: the file is writable by every user; make it writable by its owner only (chmod o-w)", setting)
+	}
+	if secret && perm&0o044 != 0 {
+		warning = fmt.Sprintf("%s: the file is readable by other users (mode %04o); 0400 or 0600 keeps the secret to its owner", setting, perm)
+	}
+	data, err = os.ReadFile(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %v", setting, fileError(err))
+	}
+	return data, warning, nil
+}
+
+// fileError is a file error without the path, which the caller names.
+func fileError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

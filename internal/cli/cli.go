@@ -8,17 +8,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strings"
 	"syscall"
 
 	"github.com/approov-gateway/approov/internal/config"
 	"github.com/approov-gateway/approov/internal/gateway"
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/approov-gateway/approov/internal/version"
 )
 
 // Exit statuses.
@@ -27,20 +24,6 @@ const (
 	exitFailure = 1 // the command ran and failed (invalid token, serve error)
 	exitUsage   = 2 // bad arguments or configuration
 )
-
-// version is set at build time with -ldflags "-X .../internal/cli.version=v1.2.3".
-var version = ""
-
-// Version returns the version of this build.
-func Version() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
-}
 
 // IO is where a command reads and writes.
 type IO struct {
@@ -68,7 +51,7 @@ func Main(args []string, stdio IO) int {
 	case "bind":
 		return bind(rest, stdio)
 	case "version", "--version", "-version":
-		fmt.Fprintf(stdio.Stdout, "approov-gateway %s\n", Version())
+		fmt.Fprintf(stdio.Stdout, "approov-gateway %s\n", version.String())
 		return exitOK
 	case "help", "-h", "-help", "--help":
 		return help(rest, stdio)
@@ -168,11 +151,15 @@ func serve(args []string, stdio IO) int {
 		return exitUsage
 	}
 	if flags.CheckConfig {
-		if err := gateway.Check(cfg); err != nil {
+		warnings, err := gateway.Check(cfg)
+		if err != nil {
 			printProblems(stdio.Stderr, err)
 			return exitUsage
 		}
-		fmt.Fprintf(stdio.Stdout, "configuration ok: %s\n", summary(cfg))
+		for _, w := range warnings {
+			fmt.Fprintf(stdio.Stderr, "approov-gateway: warning: %s\n", w)
+		}
+		fmt.Fprintf(stdio.Stdout, "configuration ok: %s\n", cfg.Summary())
 		return exitOK
 	}
 	tuneGC()
@@ -180,100 +167,50 @@ func serve(args []string, stdio IO) int {
 	for _, name := range config.UnknownEnv(src) {
 		log.Warn("unknown APPROOV_ environment variable ignored", "name", name)
 	}
-	reg := prometheus.NewRegistry()
-	g, err := gateway.New(cfg, log, reg)
+	g, err := gateway.New(cfg, gateway.Options{Logger: log, Load: func() (*config.Config, error) {
+		cfg, _, err := config.Load(src)
+		return cfg, err
+	}})
 	if err != nil {
 		printProblems(stdio.Stderr, err)
 		return exitUsage
 	}
-	apiLn, adminLn, err := g.Listen()
-	if err != nil {
+	if err := g.Listen(); err != nil {
 		fmt.Fprintf(stdio.Stderr, "approov-gateway: %v\n", err)
 		return exitFailure
 	}
-	api := g.NewServer(g.Handler())
-	servers := []*http.Server{api}
-	serveErr := make(chan error, 2)
-	go func() { serveErr <- api.Serve(apiLn) }()
-	if adminLn != nil {
-		admin := g.NewServer(g.AdminHandler(reg))
-		servers = append(servers, admin)
-		go func() { serveErr <- admin.Serve(adminLn) }()
+	ctx, reload, stop := signals()
+	defer stop()
+	if err := g.Serve(ctx, reload); err != nil {
+		return exitFailure
 	}
-	log.Info("serving", "listen", apiLn.Addr().String(), "admin", addrOf(adminLn), "summary", summary(cfg), "version", Version())
+	return exitOK
+}
 
-	signals := make(chan os.Signal, 4)
-	signal.Notify(signals, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
-	defer signal.Stop(signals)
-	for {
-		select {
-		case err := <-serveErr:
-			if !errors.Is(err, http.ErrServerClosed) {
-				log.Error("server failed", "error", err)
-				return exitFailure
+// signals turns SIGTERM and SIGINT into the end of ctx and SIGHUP into
+// values on reload: the gateway does the rest.
+func signals() (ctx context.Context, reload <-chan struct{}, stop func()) {
+	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	reloads := make(chan struct{}, 1)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-hup:
+				select {
+				case reloads <- struct{}{}:
+				default: // a reload is already pending
+				}
+			case <-done:
+				return
 			}
-		case sig := <-signals:
-			if sig == syscall.SIGHUP {
-				reload(g, src, log)
-				continue
-			}
-			log.Info("shutting down: draining in-flight requests", "signal", sig.String(), "timeout", g.Config().ShutdownTimeout.String())
-			ctx, cancel := context.WithTimeout(context.Background(), g.Config().ShutdownTimeout)
-			err := g.Shutdown(ctx, servers...)
-			cancel()
-			if err != nil {
-				log.Error("shutdown incomplete", "error", err)
-				return exitFailure
-			}
-			log.Info("stopped")
-			return exitOK
 		}
+	}()
+	return ctx, reloads, func() {
+		signal.Stop(hup)
+		close(done)
+		cancel()
 	}
-}
-
-// reload re-reads the configuration as at start-up and swaps it in, or
-// keeps the old one and says why.
-func reload(g *gateway.Gateway, src config.Source, log *slog.Logger) {
-	err := g.Reload(func() (*config.Config, error) {
-		cfg, _, err := config.Load(src)
-		return cfg, err
-	})
-	if err != nil {
-		var p config.Problems
-		if !errors.As(err, &p) {
-			p = config.Problems{err.Error()}
-		}
-		log.Error("configuration reload refused; still serving the previous one", "problems", []string(p))
-		return
-	}
-	log.Info("configuration reloaded", "summary", summary(g.Config()))
-}
-
-func addrOf(ln net.Listener) string {
-	if ln == nil {
-		return "off"
-	}
-	return ln.Addr().String()
-}
-
-// summary describes a configuration without any secret.
-func summary(cfg *config.Config) string {
-	keys := len(cfg.Keys)
-	if cfg.Base64Secret != "" || cfg.Base64URLSecret != "" || cfg.SecretFile != "" || cfg.PublicKeyFile != "" {
-		keys++
-	}
-	target := "upstream " + cfg.Upstream
-	if cfg.ForwardAuthOnly {
-		target = "forward-auth only"
-	}
-	binding := "no binding"
-	if len(cfg.BindingHeaders) > 0 {
-		binding = "binding " + strings.Join(cfg.BindingHeaders, "+")
-	}
-	mode := "enforcing"
-	if cfg.Monitor {
-		mode = "monitor mode"
-	}
-	return fmt.Sprintf("listen %s, %s, %d key(s), %d route(s), %s, %s, forward-auth at %s",
-		cfg.Listen, target, keys, len(cfg.Routes), binding, mode, cfg.ForwardAuthPath)
 }

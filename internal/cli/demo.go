@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"flag"
@@ -9,17 +8,13 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/approov-gateway/approov"
 	"github.com/approov-gateway/approov/approovtest"
 	"github.com/approov-gateway/approov/internal/config"
 	"github.com/approov-gateway/approov/internal/gateway"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // helloAPI is the demo's built-in backend, in the spirit of the Approov
@@ -87,32 +82,21 @@ func demo(args []string, stdio IO) int {
 		return exitUsage
 	}
 	tuneGC()
-	log := newLogger(cfg, stdio.Stderr)
-	reg := prometheus.NewRegistry()
-	g, err := gateway.New(cfg, log, reg)
+	g, err := gateway.New(cfg, gateway.Options{Logger: newLogger(cfg, stdio.Stderr)})
 	if err != nil {
 		printProblems(stdio.Stderr, err)
 		return exitFailure
 	}
-	apiLn, adminLn, err := g.Listen()
-	if err != nil {
+	if err := g.Listen(); err != nil {
 		return fail(stdio.Stderr, "demo", exitFailure, "%v (choose another with --listen or --admin-listen)", err)
 	}
-	api, admin := g.NewServer(g.Handler()), g.NewServer(g.AdminHandler(reg))
-	go api.Serve(apiLn)
-	go admin.Serve(adminLn)
-
-	if err := printDemo(stdio.Stdout, secret, from, printSecret, "http://"+apiLn.Addr().String(), "http://"+adminLn.Addr().String()); err != nil {
+	addrs := g.Addrs()
+	if err := printDemo(stdio.Stdout, secret, from, printSecret, "http://"+addrs.Listen, addrs.Admin); err != nil {
 		return fail(stdio.Stderr, "demo", exitFailure, "%v", err)
 	}
-
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
-	defer signal.Stop(signals)
-	<-signals
-	ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := g.Shutdown(ctx, api, admin); err != nil {
+	ctx, _, stop := signals()
+	defer stop()
+	if err := g.Serve(ctx, nil); err != nil {
 		return fail(stdio.Stderr, "demo", exitFailure, "%v", err)
 	}
 	return exitOK
@@ -126,7 +110,9 @@ type demoCase struct {
 	headers []string
 }
 
-func printDemo(w io.Writer, secret []byte, from string, showSecret bool, base, adminBase string) error {
+// printDemo prints the demo's instructions for the gateway at base, and
+// its admin endpoints at adminAddr unless that is "" (off).
+func printDemo(w io.Writer, secret []byte, from string, showSecret bool, base, adminAddr string) error {
 	good := approovtest.MustSigner(approov.HS256, secret, "")
 	bad := approovtest.MustSigner(approov.HS256, approovtest.NewSecret(), "")
 	now := time.Now().Truncate(time.Second)
@@ -171,7 +157,10 @@ func printDemo(w io.Writer, secret []byte, from string, showSecret bool, base, a
 		}
 		fmt.Fprintf(&b, " %s%s\n", base, c.path)
 	}
-	fmt.Fprintf(&b, "\nHealth and metrics: curl %s/readyz ; curl %s/metrics\nPress Ctrl-C to stop.\n", adminBase, adminBase)
+	if adminAddr != "" {
+		fmt.Fprintf(&b, "\nHealth and metrics: curl http://%s/readyz ; curl http://%s/metrics\n", adminAddr, adminAddr)
+	}
+	b.WriteString("Press Ctrl-C to stop.\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/approov-gateway/approov/approovtest"
 	"github.com/approov-gateway/approov/internal/config"
 	"github.com/approov-gateway/approov/internal/gateway"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 func ExampleNew() {
@@ -26,7 +24,7 @@ func ExampleNew() {
 	cfg := config.Defaults()
 	cfg.Base64Secret = base64.StdEncoding.EncodeToString(secret)
 	cfg.Upstream = backend.URL
-	g, err := gateway.New(cfg, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	g, err := gateway.New(cfg, gateway.Options{})
 	if err != nil {
 		panic(err)
 	}

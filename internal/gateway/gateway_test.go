@@ -3,40 +3,10 @@ package gateway
 import (
 	"net/http"
 	"net/netip"
-	"reflect"
 	"testing"
 
 	"github.com/approov-gateway/approov/internal/config"
 )
-
-func TestExtractQueryParam(t *testing.T) {
-	for _, tt := range []struct {
-		raw, param string
-		values     []string
-		rest       string
-	}{
-		{"approov_token=abc", "approov_token", []string{"abc"}, ""},
-		{"a=1&approov_token=abc&b=%2F", "approov_token", []string{"abc"}, "a=1&b=%2F"},
-		{"approov%5Ftoken=x&approov_token=y", "approov_token", []string{"x", "y"}, ""},
-		{"a=1&b", "approov_token", nil, "a=1&b"},
-		{"approov_token_x=1", "approov_token", nil, "approov_token_x=1"},
-	} {
-		values, rest := extractQueryParam(tt.raw, tt.param)
-		if !reflect.DeepEqual(values, tt.values) || rest != tt.rest {
-			t.Errorf("extractQueryParam(%q) = %q, %q; want %q, %q", tt.raw, values, rest, tt.values, tt.rest)
-		}
-	}
-}
-
-func TestAmbiguousPath(t *testing.T) {
-	for path, want := range map[string]bool{
-		"/a/b": false, "/a%20b": false, "/a%2Fb": true, "/a%2fb": true, "/a%5Cb": true, "/a%00": true,
-	} {
-		if got := ambiguousPath(path); got != want {
-			t.Errorf("ambiguousPath(%q) = %v", path, got)
-		}
-	}
-}
 
 func TestStripReserved(t *testing.T) {
 	st := &state{cfg: config.Defaults(), reservedPrefix: "approov-", tokenHeader: "Approov-Token"}

@@ -2,10 +2,10 @@ package gateway
 
 import (
 	"net/http"
-	"runtime/debug"
 
 	"github.com/approov-gateway/approov"
 	"github.com/approov-gateway/approov/approovhttp"
+	"github.com/approov-gateway/approov/internal/version"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -45,7 +45,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"route", "kind"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "approov_gateway_refused_requests_total",
-			Help: "Requests refused before routing, by cause (too_many_headers, ambiguous_path, bad_original_uri).",
+			Help: "Requests refused before they reached a route's check or the upstream, by cause (method_case, dot_segment, connection_nominates_guarded, body_timeout, …; docs/CONFIGURATION.md lists them).",
 		}, []string{"cause"}),
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "approov_gateway_config_reloads_total",
@@ -64,20 +64,22 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "1 while connections to the upstream are pooled, 0 once it is known to close them all (upstream_keepalive).",
 		}, []string{"upstream"}),
 	}
-	version := "(devel)"
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		version = bi.Main.Version
-	}
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "approov_gateway_build_info",
 		Help: "Build of the running gateway.",
 	}, []string{"version"})
-	build.WithLabelValues(version).Set(1)
+	build.WithLabelValues(version.String()).Set(1)
 	reg.MustRegister(m.requests, m.verify, m.upstream, m.upstreamErrors, m.refused, m.reloads, m.lastReload, m.inflight, m.keepAlive, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.lastReload.SetToCurrentTime()
 	for _, r := range []string{"success", "failure"} {
 		m.reloads.WithLabelValues(r)
+	}
+	for _, r := range refusalCauses {
+		m.refused.WithLabelValues(r.cause)
+	}
+	for _, e := range []*bodyError{errBodyTimeout, errBodyTooLarge, errBodyBroken} {
+		m.refused.WithLabelValues(e.cause)
 	}
 	return m
 }

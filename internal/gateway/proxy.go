@@ -3,20 +3,17 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/netip"
 	"net/url"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/approov-gateway/approov"
-	"github.com/approov-gateway/approov/approovhttp"
-	"github.com/approov-gateway/approov/internal/config"
+	"github.com/approov-gateway/approov/internal/logfield"
 )
 
 type startKey struct{}
@@ -50,7 +47,7 @@ var _ httputil.BufferPool = (*bufferPool)(nil)
 func (g *Gateway) newProxy(st *state, rt *route, target *url.URL, transport http.RoundTripper) http.Handler {
 	upstreamSeconds := g.metrics.upstream.WithLabelValues(rt.name)
 	p := &httputil.ReverseProxy{
-		Transport:  transport,
+		Transport:  signedTransport{transport},
 		BufferPool: st.buffers,
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
@@ -77,7 +74,22 @@ func (g *Gateway) newProxy(st *state, rt *route, target *url.URL, transport http
 			if !st.cfg.KeepTokenHeader {
 				pr.Out.Header.Del(st.tokenHeader)
 			}
-			st.setFacts(pr.Out.Header, pr.In, rt, false)
+			v := verdictOf(pr.In, rt)
+			st.setFacts(pr.Out.Header, v, false)
+			host := pr.Out.Host
+			if host == "" {
+				host = pr.Out.URL.Host
+			}
+			token, err := st.sign(v, rt, pr.Out.Method, host, pr.Out.URL.RequestURI(), pr.Out.Header)
+			if err != nil {
+				// Never forward without the assertion: signedTransport
+				// fails the request instead.
+				pr.Out = pr.Out.WithContext(context.WithValue(pr.Out.Context(), unsignedKey{}, err))
+				return
+			}
+			if token != "" {
+				pr.Out.Header[st.assertionHeader] = []string{token}
+			}
 		},
 		ModifyResponse: func(resp *http.Response) error {
 			if start, ok := resp.Request.Context().Value(startKey{}).(time.Time); ok {
@@ -93,6 +105,19 @@ func (g *Gateway) newProxy(st *state, rt *route, target *url.URL, transport http
 	})
 }
 
+type unsignedKey struct{}
+
+// signedTransport fails a request whose assertion could not be signed, so
+// that it never reaches the upstream without one.
+type signedTransport struct{ http.RoundTripper }
+
+func (t signedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err, ok := r.Context().Value(unsignedKey{}).(error); ok {
+		return nil, err
+	}
+	return t.RoundTripper.RoundTrip(r)
+}
+
 // proxyError answers upstream failures: 504 when the upstream timed out,
 // 502 otherwise, with a JSON body that says no more; the log says what
 // happened.
@@ -105,13 +130,22 @@ func (g *Gateway) proxyError(rt *route) func(http.ResponseWriter, *http.Request,
 		}
 		kind, status, msg := "unavailable", http.StatusBadGateway, "bad gateway"
 		var ne net.Error
-		if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		var be *bodyError
+		switch {
+		case errors.As(err, &be):
+			// The client's body, not the upstream, failed.
+			kind, status, msg = be.cause, be.status, be.msg
+		case errors.Is(err, errAssertion):
+			kind, status, msg = "unsigned", http.StatusBadRequest, "bad request"
+		case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
 			kind, status, msg = "timeout", http.StatusGatewayTimeout, "gateway timeout"
 		}
+		println("DBG proxyError", err.Error(), fmt.Sprintf("%T", r.Body))
+		println("DBG proxyError", err.Error(), fmt.Sprintf("%T", r.Body))
 		g.metrics.upstreamErrors.WithLabelValues(rt.name, kind).Inc()
 		g.log.LogAttrs(r.Context(), slog.LevelWarn, "upstream error",
 			slog.String("route", rt.name), slog.String("kind", kind), slog.String("method", r.Method),
-			slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+			slog.String("path", logfield.Path(r)), slog.String("error", err.Error()))
 		writeJSONError(w, status, msg)
 	}
 }
@@ -132,96 +166,4 @@ func (st *state) isTrusted(remoteAddr string) bool {
 		}
 	}
 	return false
-}
-
-// stripReserved removes every header in the gateway's namespace, however a
-// client spelled it: servers such as gunicorn turn both Approov-Device-Id
-// and Approov_Device_Id into HTTP_APPROOV_DEVICE_ID, so both are forgeries.
-// The token header survives when it is kept on purpose.
-func (st *state) stripReserved(h http.Header) {
-	for name := range h {
-		if len(name) < len(st.reservedPrefix) {
-			continue
-		}
-		norm := strings.ToLower(strings.ReplaceAll(name[:len(st.reservedPrefix)], "_", "-"))
-		if norm != st.reservedPrefix {
-			continue
-		}
-		if st.cfg.KeepTokenHeader && name == st.tokenHeader {
-			continue
-		}
-		delete(h, name)
-	}
-}
-
-// setFacts sets the configured verified facts of request r, on route rt,
-// as headers of h: the verification result ("public" on public routes), and
-// claims when the token was valid. For forward-auth answers (always set)
-// every configured fact is set, empty when unknown, so that a proxy copying
-// them overwrites any client-sent copy rather than leaving it, or a
-// placeholder, in place.
-func (st *state) setFacts(h http.Header, r *http.Request, rt *route, always bool) {
-	claims, ok := approovhttp.ClaimsFromContext(r.Context())
-	failure := approovhttp.FailureFromContext(r.Context())
-	public := rt.mode == config.ModePublic
-	if !ok && failure == nil && !public {
-		return
-	}
-	for _, f := range st.facts {
-		var v string
-		switch f.claim {
-		case "result":
-			v = approov.Reason(failure)
-			if public {
-				v = "public"
-			}
-		case "did":
-			v = claimOf(claims, ok, func(c *approov.Claims) string { return c.DeviceID })
-		case "exp":
-			if ok {
-				v = strconv.FormatInt(claims.Expiry.Unix(), 10)
-			}
-		case "ip":
-			v = claimOf(claims, ok, func(c *approov.Claims) string { return c.IP })
-		case "arc":
-			v = claimOf(claims, ok, func(c *approov.Claims) string { return c.AttestationResponse })
-		case "ipk":
-			v = claimOf(claims, ok, func(c *approov.Claims) string { return c.InstallationPublicKey })
-		case "mskid":
-			v = claimOf(claims, ok, func(c *approov.Claims) string { return c.MessageSigningKeyID })
-		case "pay":
-			v = claimOf(claims, ok, func(c *approov.Claims) string { return c.PayloadHash })
-		case "iss":
-			v = claimOf(claims, ok, func(c *approov.Claims) string { return c.Issuer })
-		case "sub":
-			v = claimOf(claims, ok, func(c *approov.Claims) string { return c.Subject })
-		}
-		// A claim is signed, not sanitised: a value that is no valid
-		// header value (a line break, say) is dropped, never sent.
-		if !validHeaderValue(v) {
-			v = ""
-		}
-		if v != "" || always {
-			h[f.header] = []string{v}
-		}
-	}
-}
-
-func claimOf(c *approov.Claims, ok bool, get func(*approov.Claims) string) string {
-	if !ok {
-		return ""
-	}
-	return get(c)
-}
-
-// validHeaderValue reports whether v may be sent as a header value: no
-// control characters but tab, no DEL.
-func validHeaderValue(v string) bool {
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if (c < ' ' && c != '\t') || c == 0x7f {
-			return false
-		}
-	}
-	return true
 }

@@ -4,32 +4,225 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/approov-gateway/approov/internal/version"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// AdminHandler serves /healthz (the process is up), /readyz (keys are
-// loaded and the gateway is not draining) and /metrics.
-func (g *Gateway) AdminHandler(gatherer prometheus.Gatherer) http.Handler {
+// Addrs are the addresses a gateway listens on, once [Gateway.Listen] has
+// opened them; an empty string is a listener that is off.
+type Addrs struct {
+	// Listen serves the API: the proxy, or the forward-auth endpoint when
+	// forward_auth_only is set.
+	Listen string
+	// ForwardAuth serves the forward-auth endpoint beside the proxy
+	// (forward_auth_listen).
+	ForwardAuth string
+	// Admin serves /healthz, /readyz and /metrics (admin_listen).
+	Admin string
+}
+
+// listener is one open listener and the server that serves it.
+type listener struct {
+	name   string
+	ln     net.Listener
+	server *http.Server
+}
+
+// Listen opens every listener the configuration names. It is separate from
+// [Gateway.Serve] so that callers can learn the addresses (ports chosen by
+// the system, for example) before serving starts.
+func (g *Gateway) Listen() error {
+	if g.listeners != nil {
+		return errors.New("gateway: already listening")
+	}
+	cfg := g.Config()
+	type want struct {
+		name, addr string
+		handler    http.Handler
+	}
+	wants := []want{{"listen", cfg.Listen, g.Handler()}}
+	if cfg.ForwardAuthListen != "off" {
+		wants = append(wants, want{"forward_auth_listen", cfg.ForwardAuthListen, g.ForwardAuthHandler()})
+	}
+	if cfg.AdminListen != "off" {
+		wants = append(wants, want{"admin_listen", cfg.AdminListen, g.AdminHandler()})
+	}
+	var opened []listener
+	for _, w := range wants {
+		ln, err := net.Listen("tcp", w.addr)
+		if err != nil {
+			for _, l := range opened {
+				l.ln.Close()
+			}
+			return fmt.Errorf("%s: %w", w.name, err)
+		}
+		server := g.newServer(w.handler)
+		if w.name != "admin_listen" {
+			// The admin listener stays reachable when the API is full,
+			// so that health checks and metrics still answer.
+			limiter := newConnLimiter(ln, g.maxConns)
+			server.ConnState = limiter.track
+			ln = limiter
+		}
+		opened = append(opened, listener{name: w.name, ln: ln, server: server})
+	}
+	g.listeners = opened
+	return nil
+}
+
+// Addrs returns the addresses of the open listeners.
+func (g *Gateway) Addrs() Addrs {
+	var a Addrs
+	for _, l := range g.listeners {
+		addr := l.ln.Addr().String()
+		switch l.name {
+		case "listen":
+			a.Listen = addr
+		case "forward_auth_listen":
+			a.ForwardAuth = addr
+		case "admin_listen":
+			a.Admin = addr
+		}
+	}
+	return a
+}
+
+// Run listens, then serves until ctx is done; see [Gateway.Serve].
+func (g *Gateway) Run(ctx context.Context, reload <-chan struct{}) error {
+	if err := g.Listen(); err != nil {
+		return err
+	}
+	return g.Serve(ctx, reload)
+}
+
+// Serve serves every listener [Gateway.Listen] opened until ctx is done,
+// reloading the configuration each time a value arrives on reload (nil for
+// never), then drains: readiness turns false, the listeners close, and the
+// requests in flight, WebSocket connections included, finish within
+// shutdown_timeout. It returns nil after a clean drain, and an error if a
+// listener failed or the drain was cut short.
+func (g *Gateway) Serve(ctx context.Context, reload <-chan struct{}) error {
+	if g.listeners == nil {
+		return errors.New("gateway: Serve called before Listen")
+	}
+	failed := make(chan error, len(g.listeners))
+	for _, l := range g.listeners {
+		go func() {
+			if err := l.server.Serve(l.ln); !errors.Is(err, http.ErrServerClosed) {
+				failed <- fmt.Errorf("%s: %w", l.name, err)
+			}
+		}()
+	}
+	a := g.Addrs()
+	g.log.Info("serving", "listen", a.Listen, "forward_auth_listen", offIfEmpty(a.ForwardAuth),
+		"admin_listen", offIfEmpty(a.Admin), "summary", g.Config().Summary(), "version", version.String())
+
+	var serveErr error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case err := <-failed:
+			g.log.Error("server failed", "error", err)
+			serveErr = err
+			break loop
+		case <-reload:
+			g.reloadAndLog()
+		}
+	}
+	timeout := g.Config().ShutdownTimeout
+	g.log.Info("shutting down: draining in-flight requests", "timeout", timeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := g.drain(shutdownCtx); err != nil {
+		g.log.Error("shutdown incomplete", "error", err)
+		return errors.Join(serveErr, err)
+	}
+	g.log.Info("stopped")
+	return serveErr
+}
+
+func offIfEmpty(addr string) string {
+	if addr == "" {
+		return "off"
+	}
+	return addr
+}
+
+// reloadAndLog reloads and says what happened.
+func (g *Gateway) reloadAndLog() {
+	changed, err := g.Reload()
+	if err != nil {
+		g.log.Error("configuration reload refused; still serving the previous one", "problems", problemLines(err))
+		return
+	}
+	for _, name := range changed {
+		g.log.Warn("setting changed but needs a restart to apply", "setting", name)
+	}
+	g.log.Info("configuration reloaded", "summary", g.Config().Summary())
+}
+
+// drain stops the servers and waits for the requests they do not track.
+func (g *Gateway) drain(ctx context.Context) error {
+	g.draining.Store(true)
+	var errs []error
+	for _, l := range g.listeners {
+		if err := l.server.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", l.name, err))
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		g.inflight.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		errs = append(errs, errors.New("requests still in flight at the shutdown deadline"))
+		for _, l := range g.listeners {
+			l.server.Close()
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// newServer returns an http.Server for h with the configured limits. It
+// has no overall read or write timeout, so that uploads, downloads and
+// WebSockets can stream; ReadHeaderTimeout and IdleTimeout bound idle
+// clients, and the body limits (see limits.go) slow uploads.
+func (g *Gateway) newServer(h http.Handler) *http.Server {
+	cfg := g.Config()
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelWarn),
+	}
+}
+
+// AdminHandler serves /healthz (the process is up), /readyz (a
+// configuration is loaded and the gateway is not draining) and /metrics.
+func (g *Gateway) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeStatus(w, http.StatusOK, "ok")
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		switch {
-		case g.draining.Load():
+		if g.draining.Load() {
 			writeStatus(w, http.StatusServiceUnavailable, "draining")
-		case g.state.Load() == nil:
-			writeStatus(w, http.StatusServiceUnavailable, "no configuration")
-		default:
-			writeStatus(w, http.StatusOK, "ready")
+			return
 		}
+		writeStatus(w, http.StatusOK, "ready")
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{ErrorLog: slogPrinter{g.log}}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(g.registry, promhttp.HandlerOpts{ErrorLog: slogPrinter{g.log}}))
 	return mux
 }
 
@@ -42,65 +235,4 @@ func writeStatus(w http.ResponseWriter, code int, status string) {
 
 type slogPrinter struct{ l *slog.Logger }
 
-func (p slogPrinter) Println(v ...any) { p.l.Error("metrics", "error", v) }
-
-// NewServer returns an http.Server for h with the configured limits. It
-// has no overall read or write timeout, so that uploads, downloads and
-// WebSockets can stream; ReadHeaderTimeout and IdleTimeout bound idle
-// clients.
-func (g *Gateway) NewServer(h http.Handler) *http.Server {
-	cfg := g.Config()
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
-		IdleTimeout:       cfg.IdleTimeout,
-		MaxHeaderBytes:    cfg.MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelWarn),
-	}
-}
-
-// Shutdown drains: readiness turns false, the servers stop accepting and
-// finish their requests, and then the gateway waits for the requests
-// http.Server does not track, such as WebSocket connections, all by
-// ctx's deadline. It reports whether everything finished in time.
-func (g *Gateway) Shutdown(ctx context.Context, servers ...*http.Server) error {
-	g.draining.Store(true)
-	var errs []error
-	for _, s := range servers {
-		if err := s.Shutdown(ctx); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	done := make(chan struct{})
-	go func() {
-		g.inflight.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		errs = append(errs, errors.New("requests still in flight at the shutdown deadline"))
-		for _, s := range servers {
-			s.Close()
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// Listen opens the API and admin listeners; admin is nil when the admin
-// endpoints are off.
-func (g *Gateway) Listen() (api, admin net.Listener, err error) {
-	cfg := g.Config()
-	api, err = net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return nil, nil, err
-	}
-	if cfg.AdminListen != "off" {
-		admin, err = net.Listen("tcp", cfg.AdminListen)
-		if err != nil {
-			api.Close()
-			return nil, nil, err
-		}
-	}
-	return api, admin, nil
-}
+func (p slogPrinter) Println(v ...any) { p.l.Error("metrics", "error", fmt.Sprint(v...)) }

@@ -1,0 +1,225 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/approov-gateway/approov"
+	"github.com/approov-gateway/approov/approovhttp"
+	"github.com/approov-gateway/approov/assertion"
+	"github.com/approov-gateway/approov/internal/config"
+)
+
+// The gateway tells the backend what it verified in two ways: fact headers
+// (Approov-Result, Approov-Device-Id, …), which a backend can read only if
+// nothing but the gateway can reach it, and the signed Approov-Assertion,
+// which binds the same facts to the method, host, target and bound
+// credentials of the request the backend receives (docs/ASSERTION.md).
+
+// fact is one verified fact forwarded upstream as a header.
+type fact struct {
+	claim  string
+	header string
+}
+
+// errAssertion is the error a request fails with when its assertion cannot
+// be signed; such a request is never forwarded without one.
+var errAssertion = errors.New("gateway: cannot sign the assertion for this request")
+
+// stripReserved removes every header in the gateway's namespace, however a
+// client spelled it: servers such as gunicorn turn both Approov-Device-Id
+// and Approov_Device_Id into HTTP_APPROOV_DEVICE_ID, so both are forgeries.
+// The token header survives when it is kept on purpose.
+func (st *state) stripReserved(h http.Header) {
+	for name := range h {
+		if len(name) < len(st.reservedPrefix) {
+			continue
+		}
+		norm := strings.ToLower(strings.ReplaceAll(name[:len(st.reservedPrefix)], "_", "-"))
+		if norm != st.reservedPrefix {
+			continue
+		}
+		if st.cfg.KeepTokenHeader && name == st.tokenHeader {
+			continue
+		}
+		delete(h, name)
+	}
+}
+
+// verdict is what the check decided about a request: claims when the token
+// was valid, the failure in monitor mode, or neither on a public route.
+type verdict struct {
+	claims  *approov.Claims
+	failure error
+	public  bool
+}
+
+// verdictOf returns the verdict of the check on r, which ran on route rt.
+// A request on a protected route with neither claims nor a failure is a
+// CORS preflight the route lets through unchecked: like a public request,
+// it carries no identity.
+func verdictOf(r *http.Request, rt *route) verdict {
+	v := verdict{failure: approovhttp.FailureFromContext(r.Context())}
+	if claims, ok := approovhttp.ClaimsFromContext(r.Context()); ok {
+		v.claims = claims
+	}
+	v.public = rt.mode == config.ModePublic || (v.claims == nil && v.failure == nil)
+	return v
+}
+
+// result is the Approov-Result fact: ok, public, or the failure's reason.
+func (v *verdict) result() string {
+	if v.public {
+		return assertion.ResultPublic
+	}
+	return approov.Reason(v.failure)
+}
+
+// setFacts sets the configured fact headers of verdict v on h. For
+// forward-auth answers (always) every configured fact is set, empty when
+// unknown, so that a proxy copying them overwrites any client-sent copy
+// rather than leaving it, or a placeholder, in place.
+func (st *state) setFacts(h http.Header, v verdict, always bool) {
+	for _, f := range st.facts {
+		var value string
+		if f.claim == "result" {
+			value = v.result()
+		} else if v.claims != nil {
+			value = claimValue(v.claims, f.claim)
+		}
+		// A claim is signed, not sanitised: a value that is no valid
+		// header value (a line break, say) is dropped, never sent.
+		if !validHeaderValue(value) {
+			value = ""
+		}
+		if value != "" || always {
+			h[f.header] = []string{value}
+		}
+	}
+}
+
+// claimValue returns the forwarded claim named claim (a key of
+// config.ForwardedClaims other than result) of verified claims c.
+func claimValue(c *approov.Claims, claim string) string {
+	switch claim {
+	case "did":
+		return c.DeviceID
+	case "exp":
+		return strconv.FormatInt(c.Expiry.Unix(), 10)
+	case "ip":
+		return c.IP
+	case "arc":
+		return c.AttestationResponse
+	case "ipk":
+		return c.InstallationPublicKey
+	case "mskid":
+		return c.MessageSigningKeyID
+	case "pay":
+		return c.PayloadHash
+	case "iss":
+		return c.Issuer
+	case "sub":
+		return c.Subject
+	}
+	return ""
+}
+
+// sign returns the assertion of verdict v for the request the backend
+// receives: method, Host and target exactly as sent, and the bound headers
+// of h. It returns "" when no assertion secret is set.
+func (st *state) sign(v verdict, rt *route, method, host, target string, h http.Header) (string, error) {
+	if st.signer == nil {
+		return "", nil
+	}
+	c := assertion.Claims{
+		ID:       assertion.NewID(),
+		Result:   v.result(),
+		Method:   method,
+		Host:     host,
+		Target:   target,
+		HostOnly: !rt.bindTarget,
+	}
+	if v.claims != nil {
+		c.DeviceID = v.claims.DeviceID
+		c.TokenExpiry = v.claims.Expiry
+		c.Forwarded = st.forwardedClaims(v.claims)
+	}
+	if len(rt.boundHeaders) > 0 {
+		c.BoundHeaders = rt.boundHeaders
+		c.BindingHash = assertion.BindingHash(h, rt.boundHeaders)
+	}
+	token, err := st.signer.Sign(&c)
+	if err != nil {
+		return "", errors.Join(errAssertion, err)
+	}
+	return token, nil
+}
+
+// forwardedClaims returns the token claims forward_claims names, for the
+// assertion's clm.
+func (st *state) forwardedClaims(c *approov.Claims) assertion.Forwarded {
+	var f assertion.Forwarded
+	for _, fact := range st.facts {
+		switch fact.claim {
+		case "ip":
+			f.IP = c.IP
+		case "arc":
+			f.AttestationResponse = c.AttestationResponse
+		case "ipk":
+			f.InstallationPublicKey = c.InstallationPublicKey
+		case "mskid":
+			f.MessageSigningKeyID = c.MessageSigningKeyID
+		case "pay":
+			f.PayloadHash = c.PayloadHash
+		case "iss":
+			f.Issuer = c.Issuer
+		case "sub":
+			f.Subject = c.Subject
+		}
+	}
+	return f
+}
+
+// validHeaderValue reports whether v may be sent as a header value: no
+// control characters but tab, no DEL.
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+type originalKey struct{}
+
+// withOriginal notes, for the forward-auth answer, the original request as
+// the proxy reported it.
+func withOriginal(ctx context.Context, o original) context.Context {
+	return context.WithValue(ctx, originalKey{}, o)
+}
+
+// answerForwardAuth answers a check that passed: 200, the facts as headers
+// and the assertion of the original request as the proxy reported it — the
+// proxy forwards that request with the facts copied in.
+func (g *Gateway) answerForwardAuth(st *state, rt *route, w http.ResponseWriter, r *http.Request) {
+	v := verdictOf(r, rt)
+	orig, _ := r.Context().Value(originalKey{}).(original)
+	token, err := st.sign(v, rt, orig.method, orig.host, orig.uri, r.Header)
+	if err != nil {
+		g.log.Warn("forward-auth check refused", "route", rt.name, "error", err.Error())
+		g.refuse(w, refuseOriginal)
+		return
+	}
+	h := w.Header()
+	st.setFacts(h, v, true)
+	if token != "" {
+		h[st.assertionHeader] = []string{token}
+	}
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+}

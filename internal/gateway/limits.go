@@ -1,0 +1,305 @@
+package gateway
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Request bodies are the one part of a request a client can send as slowly
+// as it likes after the gateway has decided to forward it. Two connections
+// trickling a body a byte at a time were seen to hold both of a gunicorn's
+// sync workers, each waiting for a body that never came. So bodies are
+// read with a deadline per read and a minimum average rate, and bodies up
+// to request_buffering bytes are read whole before the upstream is called,
+// as nginx does: a sync worker then only ever sees a complete request.
+
+// bodyError is why reading a client's request body failed.
+type bodyError struct {
+	cause  string
+	status int
+	msg    string
+}
+
+func (e *bodyError) Error() string { return "gateway: request body: " + e.msg }
+
+var (
+	errBodyTimeout  = &bodyError{"body_timeout", http.StatusRequestTimeout, "request body too slow"}
+	errBodyTooLarge = &bodyError{"body_too_large", http.StatusRequestEntityTooLarge, "request body too large"}
+	errBodyBroken   = &bodyError{"body_broken", http.StatusBadRequest, "request body incomplete"}
+)
+
+// bodyLimits reads request bodies within body_read_timeout and
+// body_min_rate, refuses those over max_request_body, and buffers those up
+// to request_buffering. WebSocket upgrades pass untouched: after the
+// handshake the connection is the client's and the backend's.
+func (g *Gateway) bodyLimits(st *state, next http.Handler) http.Handler {
+	cfg := st.cfg
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 || isUpgrade(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if cfg.MaxRequestBody > 0 && r.ContentLength > cfg.MaxRequestBody {
+			g.refuseBody(w, errBodyTooLarge)
+			return
+		}
+		body := &timedBody{
+			body: r.Body, rc: http.NewResponseController(w), start: time.Now(),
+			timeout: cfg.BodyReadTimeout, minRate: cfg.BodyMinRate, max: cfg.MaxRequestBody,
+		}
+		r2 := *r
+		r2.Body = body
+		if n := cfg.RequestBuffering; n > 0 && r.ContentLength <= n {
+			data, complete, err := readUpTo(body, n)
+			if err != nil {
+				g.refuseBody(w, body.failure(err))
+				return
+			}
+			if complete {
+				r2.Body = io.NopCloser(bytes.NewReader(data))
+				r2.ContentLength = int64(len(data))
+				r2.TransferEncoding = nil
+			} else {
+				r2.Body = &prefixedBody{Reader: io.MultiReader(bytes.NewReader(data), body), body: body}
+			}
+		}
+		next.ServeHTTP(w, &r2)
+	})
+}
+
+func (g *Gateway) refuseBody(w http.ResponseWriter, e *bodyError) {
+	g.metrics.refused.WithLabelValues(e.cause).Inc()
+	w.Header().Set("Connection", "close")
+	writeJSONError(w, e.status, e.msg)
+}
+
+// readUpTo reads r to its end if it ends within n bytes (complete), or
+// returns the first n+1 bytes it read.
+func readUpTo(r io.Reader, n int64) (data []byte, complete bool, err error) {
+	var buf bytes.Buffer
+	m, err := buf.ReadFrom(io.LimitReader(r, n+1))
+	if err != nil {
+		return nil, false, err
+	}
+	return buf.Bytes(), m <= n, nil
+}
+
+// timedBody reads a request body with a deadline per read, a minimum
+// average rate once the first timeout has passed, and a size limit.
+type timedBody struct {
+	body    io.ReadCloser
+	rc      *http.ResponseController
+	start   time.Time
+	timeout time.Duration
+	minRate int64
+	max     int64
+
+	read   int64
+	failed *bodyError
+	once   sync.Once
+}
+
+func (b *timedBody) Read(p []byte) (int, error) {
+	if b.failed != nil {
+		return 0, b.failed
+	}
+	// Not every ResponseWriter has a connection to set a deadline on;
+	// the rate check still applies there.
+	_ = b.rc.SetReadDeadline(time.Now().Add(b.timeout))
+	n, err := b.body.Read(p)
+	b.read += int64(n)
+	switch {
+	case b.max > 0 && b.read > b.max:
+		b.clearDeadline()
+		b.failed = errBodyTooLarge
+		return n, b.failed
+	case err == io.EOF:
+		b.clearDeadline()
+		return n, err
+	case err != nil:
+		b.clearDeadline()
+		b.failed = b.failure(err)
+		return n, b.failed
+	}
+	if elapsed := time.Since(b.start); b.minRate > 0 && elapsed > b.timeout &&
+		float64(b.read) < float64(b.minRate)*elapsed.Seconds() {
+		b.failed = errBodyTimeout
+		return n, b.failed
+	}
+	return n, nil
+}
+
+// failure classifies an error reading the body.
+func (b *timedBody) failure(err error) *bodyError {
+	var be *bodyError
+	var ne net.Error
+	switch {
+	case errors.As(err, &be):
+		return be
+	case errors.As(err, &ne) && ne.Timeout():
+		return errBodyTimeout
+	case b.failed != nil:
+		return b.failed
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return errBodyTooLarge
+	}
+	return errBodyBroken
+}
+
+// clearDeadline lifts the read deadline once the body is done with: the
+// server then reads the connection in the background to notice a client
+// going away, and a deadline left behind would end that read, and the
+// request with it.
+func (b *timedBody) clearDeadline() {
+	b.once.Do(func() { _ = b.rc.SetReadDeadline(time.Time{}) })
+}
+
+func (b *timedBody) Close() error {
+	b.clearDeadline()
+	return b.body.Close()
+}
+
+// prefixedBody is a body whose first bytes were read ahead.
+type prefixedBody struct {
+	io.Reader
+	body *timedBody
+}
+
+func (p *prefixedBody) Close() error { return p.body.Close() }
+
+// isUpgrade reports whether r asks to switch protocols (a WebSocket
+// handshake): its body limits would outlive the handshake.
+func isUpgrade(r *http.Request) bool {
+	return r.Header.Get("Upgrade") != "" && headerHasToken(r.Header["Connection"], "upgrade")
+}
+
+// connLimiter caps the connections a listener keeps open, idle keep-alive
+// connections included. When the cap is reached and a new client is
+// waiting, it closes the longest-idle keep-alive connection to make room,
+// and otherwise holds the new client until a connection closes, so that a
+// flood of idle connections can neither exhaust file descriptors nor keep
+// new clients out for long. The one client held is the only connection
+// ever open beyond the cap.
+type connLimiter struct {
+	net.Listener
+	slots  chan struct{}
+	closed chan struct{}
+	once   sync.Once
+
+	mu   sync.Mutex
+	idle map[net.Conn]time.Time // idle keep-alive connections, since when
+}
+
+func newConnLimiter(ln net.Listener, max int) *connLimiter {
+	return &connLimiter{Listener: ln, slots: make(chan struct{}, max), closed: make(chan struct{}), idle: map[net.Conn]time.Time{}}
+}
+
+// evictAfter is how long a connection must have been idle before it is
+// closed to make room: a request may be on its way on one that just went
+// idle.
+const evictAfter = time.Second
+
+// Accept accepts a connection, then waits for a slot for it, making room
+// by closing an idle connection when there is one.
+func (l *connLimiter) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	limited := func() net.Conn { return &limitedConn{Conn: c, release: func() { <-l.slots }} }
+	for {
+		select {
+		case l.slots <- struct{}{}:
+			return limited(), nil
+		case <-l.closed:
+			c.Close()
+			return nil, net.ErrClosed
+		default:
+		}
+		if l.evictIdle() {
+			continue
+		}
+		select {
+		case l.slots <- struct{}{}:
+			return limited(), nil
+		case <-l.closed:
+			c.Close()
+			return nil, net.ErrClosed
+		case <-time.After(evictAfter / 4):
+			// An idle connection may have become old enough to close.
+		}
+	}
+}
+
+// evictIdle closes the longest-idle connection that has been idle long
+// enough, and reports whether there was one.
+func (l *connLimiter) evictIdle() bool {
+	l.mu.Lock()
+	var oldest net.Conn
+	var since time.Time
+	for c, t := range l.idle {
+		if oldest == nil || t.Before(since) {
+			oldest, since = c, t
+		}
+	}
+	if oldest == nil || time.Since(since) < evictAfter {
+		l.mu.Unlock()
+		return false
+	}
+	delete(l.idle, oldest)
+	l.mu.Unlock()
+	oldest.Close()
+	return true
+}
+
+// track is the server's ConnState hook: it keeps the set of idle
+// connections.
+func (l *connLimiter) track(c net.Conn, s http.ConnState) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if s == http.StateIdle {
+		l.idle[c] = time.Now()
+	} else {
+		delete(l.idle, c)
+	}
+}
+
+// Close stops accepting.
+func (l *connLimiter) Close() error {
+	l.once.Do(func() { close(l.closed) })
+	return l.Listener.Close()
+}
+
+// limitedConn gives its slot back when closed.
+type limitedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}
+
+// maxConnectionsCap bounds the derived max_connections: each idle
+// connection costs about 17 KB, so 10,000 is about 170 MB.
+const maxConnectionsCap = 10000
+
+// maxConnections returns max_connections: the configured number, or half
+// the file-descriptor limit (each proxied connection may need one to the
+// upstream too), at most maxConnectionsCap.
+func maxConnections(configured int) int {
+	if configured > 0 {
+		return configured
+	}
+	return min(max((fileLimit()-64)/2, 64), maxConnectionsCap)
+}

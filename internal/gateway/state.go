@@ -1,0 +1,348 @@
+package gateway
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/approov-gateway/approov"
+	"github.com/approov-gateway/approov/assertion"
+	"github.com/approov-gateway/approov/internal/config"
+)
+
+// state is one immutable configuration, ready to serve.
+type state struct {
+	cfg      *config.Config
+	verifier *approov.Verifier
+	// mux routes requests to *route handlers; anything else it returns
+	// (a redirect, 404, 405) is served as ServeMux serves it.
+	mux        *http.ServeMux
+	routes     []*route
+	transports []*upstreamTransport
+	trusted    []netip.Prefix
+	// reservedPrefix is the gateway's header namespace, lower case with
+	// dashes: only the gateway may send such headers upstream.
+	reservedPrefix string
+	tokenHeader    string
+	facts          []fact
+	buffers        *bufferPool
+	// signer signs the Approov-Assertion header; nil when no
+	// assertion_secret is set.
+	signer          *assertion.Signer
+	assertionHeader string
+	// guardedHeaders are the lower-case names a Connection header must not
+	// nominate besides the namespace and forwarding headers: the token
+	// header and every bound header.
+	guardedHeaders map[string]bool
+	// routedMethods are the methods route patterns name, so that CONNECT
+	// and TRACE pass only where a route asks for them.
+	routedMethods map[string]bool
+	forwardAuth   forwardAuthPolicy
+	warnings      []string
+}
+
+// retire lets the idle upstream connections of a replaced state go, once
+// requests still running on it have had time to finish.
+func (st *state) retire() {
+	time.AfterFunc(st.cfg.UpstreamResponseHeaderTimeout, func() {
+		for _, t := range st.transports {
+			t.CloseIdleConnections()
+		}
+	})
+}
+
+// build turns a configuration into a state, collecting every problem.
+func (g *Gateway) build(cfg *config.Config) (*state, error) {
+	var problems config.Problems
+	st := &state{
+		cfg:             cfg,
+		mux:             http.NewServeMux(),
+		trusted:         cfg.TrustedProxies,
+		reservedPrefix:  strings.ToLower(strings.ReplaceAll(cfg.ForwardHeaderPrefix, "_", "-")),
+		tokenHeader:     http.CanonicalHeaderKey(cfg.TokenHeader),
+		assertionHeader: http.CanonicalHeaderKey(cfg.ForwardHeaderPrefix + "Assertion"),
+		buffers:         newBufferPool(),
+		guardedHeaders:  map[string]bool{strings.ToLower(cfg.TokenHeader): true},
+		routedMethods:   map[string]bool{},
+		forwardAuth:     newForwardAuthPolicy(cfg),
+	}
+	for _, name := range cfg.ForwardClaims {
+		st.facts = append(st.facts, fact{claim: name, header: http.CanonicalHeaderKey(cfg.ForwardHeaderPrefix + config.ForwardedClaims[name])})
+	}
+
+	keys, warnings, err := loadKeys(cfg)
+	st.warnings = append(st.warnings, warnings...)
+	if err != nil {
+		problems = append(problems, problemLines(err)...)
+	}
+	v, err := approov.NewVerifier(
+		approov.WithKeys(keys...),
+		approov.WithLeeway(cfg.Leeway),
+		approov.WithIssuer(cfg.Issuer),
+		approov.WithAudience(cfg.Audience),
+		approov.WithTokenHeader(cfg.TokenHeader),
+		approov.WithTokenPrefix(cfg.TokenPrefix),
+		approov.WithMaxTokenSize(cfg.MaxTokenSize),
+		approov.WithMaxLifetime(cfg.MaxTokenLifetime),
+	)
+	if err != nil {
+		if len(problems) == 0 {
+			problems = append(problems, strings.TrimPrefix(err.Error(), "approov: "))
+		}
+		// The routes are still built, with a stand-in key, so that their
+		// problems are reported in the same pass; the state is discarded.
+		v = standInVerifier()
+	}
+	st.verifier = v
+
+	signer, warning, err := assertionSigner(cfg)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	if warning != "" {
+		st.warnings = append(st.warnings, warning)
+	}
+	st.signer = signer
+	if signer == nil && err == nil {
+		st.warnings = append(st.warnings, "assertion_secret is not set: backends cannot tell the facts the gateway forwards from forged ones (docs/ASSERTION.md)")
+	}
+
+	upstreams := map[string]*upstream{}
+	for i, rc := range routeConfigs(cfg) {
+		rt, err := g.buildRoute(st, &rc, upstreams)
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		pattern := canonicalPattern(rc.Match)
+		if err := register(st.mux, pattern, rt); err != nil {
+			problems = append(problems, fmt.Sprintf("%s.match: %v", routeWhere(cfg, i), err))
+			continue
+		}
+		if method, _, _ := config.SplitPattern(pattern); method != "" {
+			st.routedMethods[method] = true
+		}
+		for _, h := range rt.boundHeaders {
+			st.guardedHeaders[strings.ToLower(h)] = true
+		}
+		st.routes = append(st.routes, rt)
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	st.warnings = append(st.warnings, st.methodWarnings()...)
+	return st, nil
+}
+
+// routeConfigs returns the configured routes, with the default route
+// first when no route matches "/": requests no route matches take the
+// default policy and fail closed.
+func routeConfigs(cfg *config.Config) []config.Route {
+	for _, r := range cfg.Routes {
+		if r.Match == "/" {
+			return cfg.Routes
+		}
+	}
+	return append([]config.Route{{Name: "default", Match: "/"}}, cfg.Routes...)
+}
+
+// routeWhere names the i-th route of routeConfigs as the configuration
+// does.
+func routeWhere(cfg *config.Config, i int) string {
+	if len(routeConfigs(cfg)) > len(cfg.Routes) {
+		if i == 0 {
+			return "the default route"
+		}
+		i--
+	}
+	return fmt.Sprintf("routes[%d]", i)
+}
+
+// canonicalPattern lower-cases a pattern's host, as requests are routed
+// on lower-case hosts.
+func canonicalPattern(match string) string {
+	method, host, path := config.SplitPattern(match)
+	host = config.CanonicalPatternHost(host)
+	if method == "" {
+		return host + path
+	}
+	return method + " " + host + path
+}
+
+func standInVerifier() *approov.Verifier {
+	secret := make([]byte, 64)
+	rand.Read(secret)
+	v, _ := approov.NewVerifier(approov.WithSecret(secret))
+	return v
+}
+
+var registeredAt = regexp.MustCompile(`\s*\(registered at [^)]*\)`)
+
+// register adds a route's pattern to the mux, turning the mux's panic on an
+// invalid or conflicting pattern into an error.
+func register(mux *http.ServeMux, pattern string, h http.Handler) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			// ServeMux explains in several lines and names its own source
+			// lines; one line without them is what a user can act on.
+			msg := registeredAt.ReplaceAllString(fmt.Sprint(r), "")
+			msg = strings.TrimPrefix(msg, fmt.Sprintf("pattern %q", pattern))
+			msg = strings.Join(strings.Fields(strings.ReplaceAll(msg, ":\n", ": ")), " ")
+			err = errors.New(strings.TrimSpace(msg))
+		}
+	}()
+	mux.Handle(pattern, h)
+	return nil
+}
+
+// methodWarnings warns where a protected route names a method and a public
+// route takes the other methods on the same path: "POST /upload" protected
+// under a public "/" leaves GET /upload, PUT /upload … public, which may be
+// meant, but often is not.
+func (st *state) methodWarnings() []string {
+	var out []string
+	for _, rt := range st.routes {
+		method, host, path := config.SplitPattern(rt.pattern)
+		if method == "" || rt.mode == config.ModePublic {
+			continue
+		}
+		probe := &http.Request{Host: host, URL: &url.URL{Path: probePath(path)}}
+		for _, m := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"} {
+			if m == method || (method == "GET" && m == "HEAD") {
+				continue
+			}
+			probe.Method = m
+			if other, ok := st.lookup(probe).(*route); ok && other.mode == config.ModePublic {
+				out = append(out, fmt.Sprintf("route %q protects only %s; %s and other methods on its path take the public route %q", rt.name, method, m, other.name))
+				break
+			}
+		}
+	}
+	return out
+}
+
+// probePath turns a pattern's path into a path it matches.
+func probePath(pattern string) string {
+	var b strings.Builder
+	for i := 0; i < len(pattern); i++ {
+		if pattern[i] != '{' {
+			b.WriteByte(pattern[i])
+			continue
+		}
+		end := strings.IndexByte(pattern[i:], '}')
+		if end < 0 {
+			break
+		}
+		if pattern[i:i+end+1] != "{$}" {
+			b.WriteString("x")
+		}
+		i += end
+	}
+	return b.String()
+}
+
+// lookup returns the handler the mux picks for r.
+func (st *state) lookup(r *http.Request) http.Handler {
+	h, _ := st.mux.Handler(r)
+	return h
+}
+
+// loadKeys reads every configured verification key; warnings are about
+// key files other users can read.
+func loadKeys(cfg *config.Config) (keys []*approov.Key, warnings []string, err error) {
+	var problems config.Problems
+	// name gives the setting as the user wrote it: the environment
+	// variable for top-level keys, the YAML path for the keys list.
+	load := func(name func(setting string) string, id, b64, b64url, file, pubFile string) {
+		var k *approov.Key
+		var err error
+		var where string
+		switch {
+		case b64 != "":
+			where = name("base64_secret")
+			k, err = secretKey(id, b64)
+		case b64url != "":
+			where = name("base64url_secret")
+			k, err = secretKey(id, b64url)
+		case file != "":
+			where = name("secret_file")
+			var data []byte
+			var warning string
+			if data, warning, err = config.ReadKeyFile(where, file, true); err == nil {
+				k, err = secretKey(id, string(data))
+			} else {
+				where = ""
+			}
+			if warning != "" {
+				warnings = append(warnings, warning)
+			}
+		case pubFile != "":
+			where = name("public_key_file")
+			var data []byte
+			if data, _, err = config.ReadKeyFile(where, pubFile, false); err == nil {
+				k, err = approov.ParsePublicKey(id, data)
+			} else {
+				where = ""
+			}
+		default:
+			return
+		}
+		if err != nil {
+			msg := strings.TrimPrefix(err.Error(), "approov: ")
+			if where != "" {
+				msg = where + ": " + msg
+			}
+			problems = append(problems, msg)
+			return
+		}
+		keys = append(keys, k)
+	}
+	load(config.EnvName, cfg.KeyID, cfg.Base64Secret, cfg.Base64URLSecret, cfg.SecretFile, cfg.PublicKeyFile)
+	for i, k := range cfg.Keys {
+		load(func(s string) string { return fmt.Sprintf("keys[%d].%s", i, s) }, k.ID, k.Base64Secret, k.Base64URLSecret, k.SecretFile, k.PublicKeyFile)
+	}
+	if len(problems) > 0 {
+		return keys, warnings, problems
+	}
+	return keys, warnings, nil
+}
+
+func secretKey(id, encoded string) (*approov.Key, error) {
+	secret, err := approov.DecodeSecret(encoded)
+	if err != nil {
+		return nil, err
+	}
+	return approov.NewSecretKey(id, secret)
+}
+
+// assertionSigner returns the signer of the Approov-Assertion header, or
+// nil when no assertion secret is set.
+func assertionSigner(cfg *config.Config) (*assertion.Signer, string, error) {
+	secret, where, warning := cfg.AssertionSecret, "APPROOV_ASSERTION_SECRET", ""
+	if cfg.AssertionSecretFile != "" {
+		where = "assertion_secret_file"
+		data, w, err := config.ReadKeyFile(where, cfg.AssertionSecretFile, true)
+		if err != nil {
+			return nil, "", err
+		}
+		secret, warning = string(data), w
+	}
+	if secret == "" {
+		return nil, warning, nil
+	}
+	keys, err := assertion.ParseKeys(secret)
+	if err != nil {
+		return nil, warning, fmt.Errorf("%s: %s", where, strings.TrimPrefix(err.Error(), "assertion: "))
+	}
+	s, err := assertion.NewSigner(keys, assertion.WithAudience(cfg.AssertionAudience), assertion.WithLifetime(cfg.AssertionLifetime))
+	if err != nil {
+		return nil, warning, fmt.Errorf("%s: %s", where, strings.TrimPrefix(err.Error(), "assertion: "))
+	}
+	return s, warning, nil
+}

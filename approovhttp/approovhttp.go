@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/approov-gateway/approov"
+	"github.com/approov-gateway/approov/internal/logfield"
 )
 
 // Result is what the middleware decided about one request, for observers.
@@ -178,16 +179,16 @@ func (m *middleware) check(r *http.Request) (*approov.Claims, time.Duration, err
 }
 
 // LogRejection writes the middleware's log line for a rejected request:
-// reason code, detail, method, path, remote address, and the device id when
-// claims is not nil. It is exported so that other front ends, such as a
+// reason code, detail, method, path (as sent, without the query, cut at
+// 256 bytes), remote address, and the device id when claims is not nil. It is exported so that other front ends, such as a
 // gateway, log rejections in the same shape.
 func LogRejection(l *slog.Logger, r *http.Request, claims *approov.Claims, err error, monitor bool) {
 	attrs := make([]slog.Attr, 0, 7)
 	attrs = append(attrs,
 		slog.String("reason", approov.Reason(err)),
 		slog.String("detail", detail(err)),
-		slog.String("method", r.Method),
-		slog.String("path", r.URL.Path),
+		slog.String("method", logfield.Truncate(r.Method)),
+		slog.String("path", logfield.Path(r)),
 		slog.String("remote_addr", r.RemoteAddr),
 	)
 	if claims != nil && claims.DeviceID != "" {

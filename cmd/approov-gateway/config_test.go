@@ -8,6 +8,8 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -33,31 +35,44 @@ func TestBadConfig(t *testing.T) {
 		{"short secret", []string{up, "APPROOV_BASE64_SECRET=" + short}, nil, "decodes to 16 bytes; at least 32 are required"},
 		{"secret not base64", []string{up, "APPROOV_BASE64_SECRET=not*base64*at*all"}, nil, "neither base64 nor base64url"},
 		{"two secrets", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_SECRET_FILE=s"}, nil, "set only one of"},
-		{"missing secret file", []string{up, "APPROOV_SECRET_FILE=missing.txt"}, nil, "APPROOV_SECRET_FILE missing.txt: no such file or directory"},
+		{"missing secret file", []string{up, "APPROOV_SECRET_FILE=missing.txt"}, nil, "APPROOV_SECRET_FILE: no such file or directory"},
+		{"world-writable secret file", []string{up, "APPROOV_SECRET_FILE=s.txt"}, map[string]string{"s.txt!0666": secretB64}, "APPROOV_SECRET_FILE: the file is writable by every user"},
+		{"all-zero secret", []string{up, "APPROOV_BASE64_SECRET=" + base64.StdEncoding.EncodeToString(make([]byte, 64))}, nil, "secret is too weak"},
+		{"weak assertion secret", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_ASSERTION_SECRET=" + base64.StdEncoding.EncodeToString(make([]byte, 48))}, nil, "APPROOV_ASSERTION_SECRET: "},
+		{"upstream with a password", []string{"APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_UPSTREAM=http://u:hunter2-password@127.0.0.1:8000"}, nil, "upstream: want a base URL without query, fragment or credentials"},
+		{"secret in the wrong setting", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_MONITOR=" + secretB64}, nil, "APPROOV_MONITOR: not true or false"},
+		{"forward_auth_only and forward_auth_listen", []string{"APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_FORWARD_AUTH_ONLY=true", "APPROOV_FORWARD_AUTH_LISTEN=127.0.0.1:7002"}, nil, "forward_auth_only already serves the forward-auth endpoint"},
+		{"weak forward_auth_secret", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_FORWARD_AUTH_SECRET=aaaaaaaaaaaaaaaaaaaa"}, nil, "forward_auth_secret: want at least 16 characters, random"},
+		{"host routes sharing an upstream", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_CONFIG=c.yaml"}, map[string]string{"c.yaml": "routes:\n  - match: /\n    mode: public\n  - match: api.example.com/\n"}, "routes[0] and routes[1] route different hosts to the same upstream while preserve_host is off"},
 		{"P-384 public key", []string{up, "APPROOV_PUBLIC_KEY_FILE=k.pem"}, map[string]string{"k.pem": p384PEM}, "only P-256 (ES256) is supported"},
 		{"no upstream", []string{"APPROOV_BASE64_SECRET=" + secretB64}, nil, "no upstream: set APPROOV_UPSTREAM"},
 		{"bad upstream", []string{"APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_UPSTREAM=127.0.0.1:8000"}, nil, "want an http:// or https:// URL"},
-		{"bad listen", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_LISTEN=8002"}, nil, `listen "8002": want host:port`},
-		{"bad duration", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_LEEWAY=5 minutes"}, nil, `APPROOV_LEEWAY: "5 minutes" is not a duration`},
-		{"bad bool", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_MONITOR=yes please"}, nil, `APPROOV_MONITOR: "yes please" is not true or false`},
+		{"bad listen", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_LISTEN=8002"}, nil, `listen: want host:port`},
+		{"bad duration", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_LEEWAY=5 minutes"}, nil, `APPROOV_LEEWAY: not a duration`},
+		{"bad bool", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_MONITOR=yes please"}, nil, `APPROOV_MONITOR: not true or false`},
 		{"bad binding header", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_BINDING_HEADERS=Bad Header"}, nil, `binding header "Bad Header" is not a valid header name`},
-		{"unknown forwarded fact", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_FORWARD_CLAIMS=did,password"}, nil, `unknown fact "password"`},
+		{"unknown forwarded fact", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_FORWARD_CLAIMS=did,password"}, nil, `forward_claims: item 2 is not one of`},
 		{"missing config file", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_CONFIG=nope.yaml"}, nil, "config file: nope.yaml: no such file or directory"},
 		{"yaml typo", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_CONFIG=c.yaml"}, map[string]string{"c.yaml": "upstrem: http://x\n"}, "unknown setting (did you mean upstream?)"},
 		{"yaml syntax", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_CONFIG=c.yaml"}, map[string]string{"c.yaml": "routes: [\n"}, "c.yaml: yaml:"},
-		{"route field typo", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_CONFIG=c.yaml"}, map[string]string{"c.yaml": "routes:\n  - match: /a/\n    mdoe: public\n"}, "field mdoe not found"},
-		{"route bad mode", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_CONFIG=c.yaml"}, map[string]string{"c.yaml": "routes:\n  - match: /a/\n    mode: open\n"}, `mode "open": want public, token or binding`},
+		{"route field typo", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_CONFIG=c.yaml"}, map[string]string{"c.yaml": "routes:\n  - match: /a/\n    mdoe: public\n"}, "c.yaml:3: routes[0]: unknown field (did you mean mode?)"},
+		{"route bad mode", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_CONFIG=c.yaml"}, map[string]string{"c.yaml": "routes:\n  - match: /a/\n    mode: open\n"}, `routes[0].mode: want public, token or binding`},
 		{"binding route without headers", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_CONFIG=c.yaml"}, map[string]string{"c.yaml": "routes:\n  - match: /a/\n    mode: binding\n"}, "mode binding needs binding_headers"},
 		{"conflicting routes", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_CONFIG=c.yaml"}, map[string]string{"c.yaml": "routes:\n  - match: GET /a/{x}\n  - match: GET /a/{y}\n"}, "conflicts with pattern"},
-		{"invalid route pattern", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_CONFIG=c.yaml"}, map[string]string{"c.yaml": "routes:\n  - match: /a/{x\n"}, `route "/a/{x"`},
+		{"invalid route pattern", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_CONFIG=c.yaml"}, map[string]string{"c.yaml": "routes:\n  - match: /a/{x\n"}, `routes[0].match: parsing "/a/{x": at offset 3: bad wildcard segment`},
 		{"bad .env line", []string{up, "APPROOV_BASE64_SECRET=" + secretB64}, map[string]string{".env": "APPROOV_MONITOR true\n"}, ".env:1: want NAME=value"},
-		{"admin on the API address", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_LISTEN=127.0.0.1:7001", "APPROOV_ADMIN_LISTEN=127.0.0.1:7001"}, nil, "need their own address"},
+		{"admin on the API address", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_LISTEN=127.0.0.1:7001", "APPROOV_ADMIN_LISTEN=127.0.0.1:7001"}, nil, "admin_listen and listen have the same address"},
 		{"bad flag", nil, nil, "flag provided but not defined: -no-such-flag"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			for name, content := range tt.files {
-				writeFile(t, dir, name, content)
+				name, mode, _ := strings.Cut(name, "!")
+				p := writeFile(t, dir, name, content)
+				if mode != "" {
+					m, _ := strconv.ParseUint(mode, 8, 32)
+					os.Chmod(p, os.FileMode(m))
+				}
 			}
 			args := []string{"serve"}
 			if tt.name == "bad flag" {
@@ -69,7 +84,7 @@ func TestBadConfig(t *testing.T) {
 				if code != 2 || len(lines) != 1 || !strings.Contains(stderr, tt.want) || stdout != "" {
 					t.Fatalf("%v: exit %d, stdout %q, stderr:\n%s\nwant exit 2 and one line containing %q", mode, code, stdout, stderr, tt.want)
 				}
-				if strings.Contains(stderr, secretB64) || strings.Contains(stderr, short) {
+				if strings.Contains(stderr, secretB64) || strings.Contains(stderr, short) || strings.Contains(stderr, "hunter2") || strings.Contains(stderr, "AAAAAAAA") {
 					t.Fatalf("the error repeats the secret: %s", stderr)
 				}
 			}
@@ -87,7 +102,8 @@ func TestManyProblemsAtOnce(t *testing.T) {
 
 func TestCheckConfigOK(t *testing.T) {
 	code, stdout, stderr := e2e.Run(t, "", []string{"APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_UPSTREAM=http://127.0.0.1:8000", "APPROOV_BINDING_HEADERS=Authorization"}, "serve", "--check-config")
-	if code != 0 || !strings.HasPrefix(stdout, "configuration ok: listen 127.0.0.1:8002, upstream http://127.0.0.1:8000, 1 key(s), 0 route(s), binding Authorization, enforcing") || stderr != "" {
+	if code != 0 || !strings.HasPrefix(stdout, "configuration ok: listen 127.0.0.1:8002, upstream http://127.0.0.1:8000, 1 key(s), 0 route(s), binding Authorization, enforcing, no signed facts") ||
+		stderr != "approov-gateway: warning: assertion_secret is not set: backends cannot tell the facts the gateway forwards from forged ones (docs/ASSERTION.md)\n" {
 		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
 	}
 	if strings.Contains(stdout, secretB64) {

@@ -119,7 +119,7 @@ func (c *Config) validateListeners(add func(string, ...any)) {
 			add("%s: %v (or off)", l.name, err)
 			continue
 		}
-		if other, dup := seen[l.addr]; dup {
+		if other, dup := seen[l.addr]; dup && !strings.HasSuffix(l.addr, ":0") {
 			add("%s and %s have the same address; each listener needs its own", l.name, other)
 		}
 		seen[l.addr] = l.name

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -89,6 +90,8 @@ func (b *backend) lastSeen() seen {
 	return b.last
 }
 
+var topLevelUpstream = regexp.MustCompile(`(?m)^upstream:`)
+
 // testGateway is a gateway under test and its surroundings.
 type testGateway struct {
 	*Gateway
@@ -103,7 +106,7 @@ func newTestGateway(t testing.TB, yaml string, env ...string) *testGateway {
 	t.Helper()
 	tg := &testGateway{}
 	vars := map[string]string{"APPROOV_BASE64_SECRET": testSecretB64, "APPROOV_ADMIN_LISTEN": "off"}
-	if !strings.Contains(yaml, "forward_auth_only: true") && !strings.Contains(yaml, "upstream:") {
+	if !strings.Contains(yaml, "forward_auth_only: true") && !topLevelUpstream.MatchString(yaml) {
 		tg.backend = newBackend(t)
 		vars["APPROOV_UPSTREAM"] = tg.backend.URL
 	}

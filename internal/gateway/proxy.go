@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -140,8 +139,6 @@ func (g *Gateway) proxyError(rt *route) func(http.ResponseWriter, *http.Request,
 		case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
 			kind, status, msg = "timeout", http.StatusGatewayTimeout, "gateway timeout"
 		}
-		println("DBG proxyError", err.Error(), fmt.Sprintf("%T", r.Body))
-		println("DBG proxyError", err.Error(), fmt.Sprintf("%T", r.Body))
 		g.metrics.upstreamErrors.WithLabelValues(rt.name, kind).Inc()
 		g.log.LogAttrs(r.Context(), slog.LevelWarn, "upstream error",
 			slog.String("route", rt.name), slog.String("kind", kind), slog.String("method", r.Method),

@@ -69,7 +69,8 @@ Usage:
   approov-gateway demo                run the gateway in front of a built-in hello API, with tokens to try
   approov-gateway token gen|check|decode
                                       make, verify and read tokens
-  approov-gateway secret gen          make a new random secret
+  approov-gateway secret gen [--assertion | --forward-auth]
+                                      make a new random secret
   approov-gateway bind VALUE...       print the pay claim that binds a token to header values
   approov-gateway version
   approov-gateway help [serve|token|settings]

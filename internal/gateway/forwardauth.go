@@ -72,7 +72,7 @@ func (g *Gateway) serveForwardAuth(st *state, w http.ResponseWriter, r *http.Req
 		return
 	}
 	if ref := st.checkRequest(orig.method, orig.uri, r.Header); ref != nil {
-		g.refuse(w, ref)
+		g.refuseOriginal(w, ref)
 		return
 	}
 	u, err := url.ParseRequestURI(orig.uri)
@@ -88,7 +88,7 @@ func (g *Gateway) serveForwardAuth(st *state, w http.ResponseWriter, r *http.Req
 	rt, ref := st.route(check)
 	switch {
 	case ref != nil:
-		g.refuse(w, ref)
+		g.refuseOriginal(w, ref)
 	case rt == nil:
 		// The mux would redirect (to the path with a slash) or refuse:
 		// answer so, and the proxy passes the answer on or fails closed.
@@ -97,6 +97,16 @@ func (g *Gateway) serveForwardAuth(st *state, w http.ResponseWriter, r *http.Req
 		check = check.WithContext(withOriginal(check.Context(), orig))
 		rt.auth.ServeHTTP(w, check)
 	}
+}
+
+// refuseOriginal answers a check whose original request the proxy
+// listener would have refused. The answer is 403, whatever the cause:
+// nginx's auth_request passes only 401 and 403 on to the client and turns
+// anything else into a 500, and Traefik, Caddy and Envoy pass it as is.
+// The metric and the log keep the cause.
+func (g *Gateway) refuseOriginal(w http.ResponseWriter, ref *refusal) {
+	g.metrics.refused.WithLabelValues(ref.cause).Inc()
+	writeJSONError(w, http.StatusForbidden, ref.msg)
 }
 
 // callerAllowed checks forward_auth_callers and forward_auth_secret.

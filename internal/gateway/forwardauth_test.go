@@ -62,13 +62,13 @@ func TestForwardAuthConventions(t *testing.T) {
 		{"host twice", "GET", verify, h("X-Original-Method", "GET", "X-Original-Uri", "/public/x", "X-Forwarded-Host", "a", "X-Forwarded-Host", "b"), 400},
 
 		// The original request is held to the proxy listener's rules.
-		{"original: dot segments", "GET", verify, nginx("GET", "/public/%2e%2e/account/me"), 400},
-		{"original: lower-case method", "GET", verify, nginx("post", "/public/x"), 400},
+		{"original: dot segments", "GET", verify, nginx("GET", "/public/%2e%2e/account/me"), 403},
+		{"original: lower-case method", "GET", verify, nginx("post", "/public/x"), 403},
 		{"original: public route is GET only", "GET", verify, nginx("POST", "/catalogue/x"), 401},
-		{"original: not a path", "GET", verify, nginx("GET", "not-a-uri"), 400},
-		{"original: fragment", "GET", verify, nginx("GET", "/public/#/../account/me"), 400},
-		{"original: CONNECT", "GET", verify, nginx("CONNECT", "/public/x"), 405},
-		{"original: Connection nominates the credential", "GET", verify, nginx("GET", "/account/me", "Approov-Token", bound, "Authorization", auth, "Connection", "Authorization"), 400},
+		{"original: not a path", "GET", verify, nginx("GET", "not-a-uri"), 403},
+		{"original: fragment", "GET", verify, nginx("GET", "/public/#/../account/me"), 403},
+		{"original: CONNECT", "GET", verify, nginx("CONNECT", "/public/x"), 403},
+		{"original: Connection nominates the credential", "GET", verify, nginx("GET", "/account/me", "Approov-Token", bound, "Authorization", auth, "Connection", "Authorization"), 403},
 
 		{"not the endpoint", "GET", "/api/x", h("Approov-Token", plain), 404},
 		{"a prefix of the endpoint", "GET", "/_approov/verifyx", nginx("GET", "/public/x"), 404},

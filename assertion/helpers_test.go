@@ -64,19 +64,28 @@ func header(kid string) string {
 	return `{"alg":"HS256","typ":"approov-assertion+jwt","kid":"` + kid + `"}`
 }
 
-// baseClaims is a valid claim set at now, for GET /v1/orders?id=7 on
-// api.example.com, written by hand so that tests can change any part of it.
-var baseClaims = fmt.Sprintf(`{"iss":"approov-gateway","aud":"approov-backend","iat":%d,"exp":%d,"jti":"id-1",`+
-	`"result":"ok","did":"device-1","tex":%d,"clm":{"ip":"192.0.2.1","pay":"cGF5"},`+
-	`"htm":"GET","hth":"api.example.com","htu":"/v1/orders?id=7"}`, now.Unix(), now.Unix()+60, now.Unix()+600)
-
-// withClaim returns baseClaims with old replaced by new, which must occur.
-func withClaim(old, new string) string {
-	if !strings.Contains(baseClaims, old) {
-		panic("baseClaims lacks " + old)
-	}
-	return strings.Replace(baseClaims, old, new, 1)
+// claimsAt returns a valid claim set issued at t, for GET /v1/orders?id=7
+// on api.example.com, written by hand so that tests can change any part of
+// it.
+func claimsAt(t time.Time) string {
+	return fmt.Sprintf(`{"iss":"approov-gateway","aud":"approov-backend","iat":%d,"exp":%d,"jti":"id-1",`+
+		`"result":"ok","did":"device-1","tex":%d,"clm":{"ip":"192.0.2.1","pay":"cGF5"},`+
+		`"htm":"GET","hth":"api.example.com","htu":"/v1/orders?id=7"}`, t.Unix(), t.Unix()+60, t.Unix()+600)
 }
+
+// baseClaims are the claims of claimsAt(now).
+var baseClaims = claimsAt(now)
+
+// replaceIn returns base with old replaced by new, which must occur.
+func replaceIn(base, old, new string) string {
+	if !strings.Contains(base, old) {
+		panic("claims lack " + old)
+	}
+	return strings.Replace(base, old, new, 1)
+}
+
+// withClaim returns baseClaims with old replaced by new.
+func withClaim(old, new string) string { return replaceIn(baseClaims, old, new) }
 
 var b64 = base64.RawURLEncoding
 

@@ -2,6 +2,7 @@ package assertion_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,6 +76,7 @@ func TestAllocations(t *testing.T) {
 	c := benchClaims()
 	valid := sign(t, s, c)
 	forged := forge(secret2, header(key1.ID()), baseClaims)
+	largeForged := forge(secret2, header(key1.ID()), withClaim(`"htu":"/v1/orders?id=7"`, `"htu":"/`+strings.Repeat("a", 10000)+`"`))
 	tests := []struct {
 		name string
 		max  float64
@@ -84,6 +86,7 @@ func TestAllocations(t *testing.T) {
 		{"Verify, valid", 2, func() { _, _ = v.Verify(valid) }},
 		{"Verify, forged", 0, func() { _, _ = v.Verify(forged) }},
 		{"Verify, garbage", 0, func() { _, _ = v.Verify("not.an.assertion-at-all") }},
+		{"Verify, forged, large claims", 0, func() { _, _ = v.Verify(largeForged) }},
 	}
 	for _, tc := range tests {
 		got := testing.AllocsPerRun(100, tc.run)

@@ -85,15 +85,14 @@ func requireDjango(t *testing.T) {
 }
 
 type djangoRun struct {
-	Secret       string       `json:"secret"`
-	Audience     string       `json:"audience"`
-	Leeway       float64      `json:"leeway"`
-	MaxLifetime  float64      `json:"max_lifetime"`
-	Cases        []djangoCase `json:"cases"`
-	KeySettings  []string     `json:"key_settings"`
-	verdicts     []djangoVerdict
-	keyVerdicts  []keyVerdict
-	requestNames []string
+	Secret      string       `json:"secret"`
+	Audience    string       `json:"audience"`
+	Leeway      float64      `json:"leeway"`
+	MaxLifetime float64      `json:"max_lifetime"`
+	Cases       []djangoCase `json:"cases"`
+	KeySettings []string     `json:"key_settings"`
+	verdicts    []djangoVerdict
+	keyVerdicts []keyVerdict
 }
 
 type keyVerdict struct {

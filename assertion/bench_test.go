@@ -75,6 +75,7 @@ func TestAllocations(t *testing.T) {
 	v := newVerifier(t, []*assertion.Key{key1})
 	c := benchClaims()
 	valid := sign(t, s, c)
+	h, bound := http.Header{"Authorization": {"Bearer a"}}, []string{"authorization"}
 	forged := forge(secret2, header(key1.ID()), baseClaims)
 	largeForged := forge(secret2, header(key1.ID()), withClaim(`"htu":"/v1/orders?id=7"`, `"htu":"/`+strings.Repeat("a", 10000)+`"`))
 	tests := []struct {
@@ -83,6 +84,7 @@ func TestAllocations(t *testing.T) {
 		run  func()
 	}{
 		{"Sign", 1, func() { _, _ = s.Sign(c) }},
+		{"BindingHash", 1, func() { assertion.BindingHash(h, bound) }},
 		{"Verify, valid", 2, func() { _, _ = v.Verify(valid) }},
 		{"Verify, forged", 0, func() { _, _ = v.Verify(forged) }},
 		{"Verify, garbage", 0, func() { _, _ = v.Verify("not.an.assertion-at-all") }},

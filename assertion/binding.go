@@ -4,8 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
-	"net/textproto"
 )
+
+// bindingScratch is the stack buffer the bound lines are gathered in;
+// longer ones take an allocation more.
+const bindingScratch = 512
 
 // BindingHash returns the bnd claim for the headers names of h: standard
 // base64, padded, of SHA-256 over `name ":" value "\n"` for each name in
@@ -17,18 +20,49 @@ import (
 // and a field value never contains a line break. Every instance of a header
 // counts, so a header sent twice hashes differently from the same header
 // joined by a WSGI server: the gateway refuses duplicated bound headers.
+//
+// It runs on the gateway's path for every request to a bound route, so it
+// gathers the lines on the stack and allocates only the result.
 func BindingHash(h http.Header, names []string) string {
-	d := sha256.New()
-	var line []byte
+	var stack [bindingScratch]byte
+	lines := stack[:0]
 	for _, name := range names {
-		for _, v := range h[textproto.CanonicalMIMEHeaderKey(name)] {
-			line = appendLower(line[:0], name)
-			line = append(line, ':')
-			line = append(line, v...)
-			line = append(line, '\n')
-			d.Write(line)
+		var values []string
+		if validToken(name) {
+			// Written so, the conversion of the key allocates nothing.
+			var key [64]byte
+			values = h[string(appendCanonical(key[:0], name))]
+		} else {
+			values = h[name] // as textproto leaves it
+		}
+		for _, v := range values {
+			lines = appendLower(lines, name)
+			lines = append(lines, ':')
+			lines = append(lines, v...)
+			lines = append(lines, '\n')
 		}
 	}
-	var sum [sha256.Size]byte
-	return base64.StdEncoding.EncodeToString(d.Sum(sum[:0]))
+	sum := sha256.Sum256(lines)
+	var out [44]byte // base64 of 32 bytes, padded
+	base64.StdEncoding.Encode(out[:], sum[:])
+	return string(out[:])
+}
+
+// appendCanonical appends to dst what textproto.CanonicalMIMEHeaderKey
+// returns for name, a valid field name: the first letter and each letter
+// after a hyphen in upper case, the others in lower case.
+func appendCanonical(dst []byte, name string) []byte {
+	upper := true
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case upper && 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		case !upper && 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+		upper = c == '-'
+	}
+	return dst
 }

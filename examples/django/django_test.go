@@ -34,22 +34,30 @@ var (
 	secretB64 = base64.StdEncoding.EncodeToString(secret)
 	signer    = approovtest.MustSigner(approov.HS256, secret, "")
 	djangoDir = filepath.Join(e2e.RepoRoot(), "examples", "django")
+	// gatewayAssertionKey signs the facts the gateway forwards; Django
+	// verifies them with it (signed mode, as the Django guide sets up).
+	gatewayAssertionKey = base64.StdEncoding.EncodeToString([]byte("end-to-end assertion key: 48 bytes, not secret!!"))
 )
 
 const gunicorn = "/usr/bin/gunicorn"
 
 // startDjango runs the hello API under gunicorn with the given settings
-// module on addr, and waits until it answers.
+// module on addr, and waits until it answers. Behind the gateway
+// (hello.settings) it verifies signed facts unless env sets
+// APPROOV_ASSERTION_SECRET itself (empty: the unsigned mode).
 func startDjango(t *testing.T, settings, addr string, env ...string) *e2e.Proc {
 	t.Helper()
 	e2e.Require(t, gunicorn, "/usr/bin/python3")
+	if !hasVar(env, "APPROOV_ASSERTION_SECRET") {
+		env = append(env, "APPROOV_ASSERTION_SECRET="+gatewayAssertionKey)
+	}
 	env = append(env, "DJANGO_SETTINGS_MODULE="+settings, "PYTHONDONTWRITEBYTECODE=1", "APPROOV_BASE64_SECRET="+secretB64)
 	p := e2e.Start(t, djangoDir, env, gunicorn, "--bind", addr, "--workers", "2", "--graceful-timeout", "2", "hello.wsgi:application")
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		resp, err := http.Get("http://" + addr + "/healthz")
+		conn, err := net.Dial("tcp", addr)
 		if err == nil {
-			resp.Body.Close()
+			conn.Close()
 			return p
 		}
 		if p.Exited() || time.Now().After(deadline) {
@@ -72,13 +80,28 @@ routes:
     binding_headers: [Authorization]
 `
 
+// startGateway runs the gateway with the routes above, signing facts
+// with gatewayAssertionKey unless env sets APPROOV_ASSERTION_SECRET.
 func startGateway(t *testing.T, extra string, env ...string) *e2e.Gateway {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "gateway.yaml"), []byte(gatewayRoutes+extra), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if !hasVar(env, "APPROOV_ASSERTION_SECRET") {
+		env = append(env, "APPROOV_ASSERTION_SECRET="+gatewayAssertionKey)
+	}
 	return e2e.StartGateway(t, dir, append(env, "APPROOV_BASE64_SECRET="+secretB64, "APPROOV_CONFIG=gateway.yaml"))
+}
+
+// hasVar reports whether env sets name.
+func hasVar(env []string, name string) bool {
+	for _, kv := range env {
+		if strings.HasPrefix(kv, name+"=") {
+			return true
+		}
+	}
+	return false
 }
 
 func sign(t *testing.T, claims map[string]any) string {
@@ -202,9 +225,10 @@ func TestReference(t *testing.T) {
 func TestGatewayInFrontOfDjango(t *testing.T) {
 	django := e2e.FreeAddr(t)
 	startDjango(t, "hello.settings", django)
-	// Django alone: no checks at all.
-	if got := get(t, "http://"+django+"/", nil); got.Status != 200 {
-		t.Fatalf("Django alone: %d", got.Status)
+	// Django alone checks no token, but in signed mode it answers only
+	// requests that carry the gateway's assertion.
+	if got := get(t, "http://"+django+"/", nil); got.Status != 401 {
+		t.Fatalf("Django alone, no assertion: %d", got.Status)
 	}
 	gw := startGateway(t, "upstream: http://"+django+"\n")
 	runMatrix(t, "gateway", gw.URL(), false, "", nil)
@@ -287,22 +311,35 @@ func checkFacts(t *testing.T, setup, base string) {
 }
 
 func TestForwardedFacts(t *testing.T) {
+	// Signed facts, as the Django guide sets up: straight to Django, a
+	// request with forged facts in any spelling and no assertion is
+	// refused, so reaching Django without the gateway earns nothing.
 	django := e2e.FreeAddr(t)
-	startDjango(t, "hello.settings", django, "APPROOV_REQUIRE_GATEWAY=true")
+	startDjango(t, "hello.settings", django)
 	gw := startGateway(t, "upstream: http://"+django+"\n")
-	checkFacts(t, "gateway", gw.URL())
+	checkFacts(t, "gateway, signed facts", gw.URL())
+	for _, forged := range []http.Header{nil, withForgeries(nil), {"Approov-Result": {"ok"}, "Approov-Device-Id": {"victim"}}, {"Approov_Result": {"ok"}, "Approov_Device_Id": {"victim"}}} {
+		if status, _ := getWhoami(t, "http://"+django+"/whoami", forged); status != 401 {
+			t.Errorf("straight to Django with %v: %d, want 401", forged, status)
+		}
+	}
 
-	// Straight to Django, bypassing the gateway: the require setting
-	// refuses a request with no verdict, and two spellings of one fact
-	// are refused as the forgery they are. A single forged header cannot be
-	// told apart, which is why Django must be reachable only from the
-	// gateway.
-	if status, _ := getWhoami(t, "http://"+django+"/whoami", nil); status != 401 {
-		t.Errorf("straight to Django, no verdict: %d, want 401", status)
-	}
-	if status, _ := getWhoami(t, "http://"+django+"/whoami", withForgeries(nil)); status != 400 {
-		t.Errorf("straight to Django, two spellings of a fact: %d, want 400", status)
-	}
+	// The unsigned mode: the require setting refuses a request with no
+	// verdict, and two spellings of one fact are refused as the forgery
+	// they are. A single forged header cannot be told apart, which is why
+	// this mode needs Django reachable only from the gateway.
+	t.Run("unsigned", func(t *testing.T) {
+		django := e2e.FreeAddr(t)
+		startDjango(t, "hello.settings", django, "APPROOV_REQUIRE_GATEWAY=true", "APPROOV_ASSERTION_SECRET=")
+		gw := startGateway(t, "upstream: http://"+django+"\n", "APPROOV_ASSERTION_SECRET=")
+		checkFacts(t, "gateway, unsigned facts", gw.URL())
+		if status, _ := getWhoami(t, "http://"+django+"/whoami", nil); status != 401 {
+			t.Errorf("straight to Django, no verdict: %d, want 401", status)
+		}
+		if status, _ := getWhoami(t, "http://"+django+"/whoami", withForgeries(nil)); status != 400 {
+			t.Errorf("straight to Django, two spellings of a fact: %d, want 400", status)
+		}
+	})
 }
 
 func TestBodiesAndStreaming(t *testing.T) {
@@ -380,14 +417,14 @@ func TestDjangoDownAndBack(t *testing.T) {
 	gw.WaitOutput(t, `"msg":"upstream error"`, 5*time.Second)
 }
 
-func TestNginxAuthRequest(t *testing.T) {
+// startNginx runs Debian's nginx with the guide's tested server block in
+// front of Django and the gateway, and returns its base URL.
+func startNginx(t *testing.T, django, gateway string) string {
+	t.Helper()
 	e2e.Require(t, "nginx")
-	django := e2e.FreeAddr(t)
-	startDjango(t, "hello.settings", django, "APPROOV_REQUIRE_GATEWAY=true")
-	gw := startGateway(t, "forward_auth_only: true\n")
 	dir := t.TempDir()
 	listen := e2e.FreeAddr(t)
-	site, err := e2e.FrontConfig("nginx tested", django, gw.Addr, listen)
+	site, err := e2e.FrontConfig("nginx tested", django, gateway, listen)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,11 +432,7 @@ func TestNginxAuthRequest(t *testing.T) {
 	os.WriteFile(conf, []byte(e2e.NginxConf(dir, site)), 0o600)
 	nginx := e2e.Start(t, dir, nil, "nginx", "-e", filepath.Join(dir, "error.log"), "-p", dir, "-c", conf)
 	e2e.WaitHTTP(t, nginx, "http://"+listen+"/healthz", 200, 15*time.Second)
-
-	// nginx 1.22 itself answers 400 to a request with two Authorization
-	// headers, before auth_request runs.
-	runMatrix(t, "nginx auth_request", "http://"+listen, false, "", map[string]int{"bound, Authorization twice": 400})
-	checkFacts(t, "nginx auth_request", "http://"+listen)
+	return "http://" + listen
 }
 
 // caddyGlobal are the Caddy options of the test: no admin endpoint, no
@@ -412,24 +445,144 @@ const caddyGlobal = `{
 
 `
 
-func TestCaddyForwardAuth(t *testing.T) {
+// startCaddy runs Debian's Caddy with the guide's tested site block in
+// front of Django and the gateway, and returns its base URL.
+func startCaddy(t *testing.T, django, gateway string) string {
+	t.Helper()
 	e2e.Require(t, "caddy")
-	django := e2e.FreeAddr(t)
-	startDjango(t, "hello.settings", django, "APPROOV_REQUIRE_GATEWAY=true")
-	gw := startGateway(t, "forward_auth_only: true\n")
 	dir := t.TempDir()
 	listen := e2e.FreeAddr(t)
 	file := filepath.Join(dir, "Caddyfile")
-	site, err := e2e.FrontConfig("caddyfile tested", django, gw.Addr, listen)
+	site, err := e2e.FrontConfig("caddyfile tested", django, gateway, listen)
 	if err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(file, []byte(fmt.Sprintf(caddyGlobal, dir)+site), 0o600)
 	caddy := e2e.Start(t, dir, []string{"XDG_DATA_HOME=" + dir, "XDG_CONFIG_HOME=" + dir, "HOME=" + dir}, "caddy", "run", "--config", file, "--adapter", "caddyfile")
 	e2e.WaitHTTP(t, caddy, "http://"+listen+"/healthz", 200, 15*time.Second)
+	return "http://" + listen
+}
 
-	runMatrix(t, "caddy forward_auth", "http://"+listen, false, "", nil)
-	checkFacts(t, "caddy forward_auth", "http://"+listen)
+// fronts are the proxies the guide documents for forward auth, each with
+// the convention the guide tells the gateway to read.
+var fronts = []struct {
+	name       string
+	convention string
+	start      func(t *testing.T, django, gateway string) string
+	// edge is what the front answers itself, before asking the gateway.
+	edge map[string]int
+}{
+	// nginx 1.22 itself answers 400 to a request with two Authorization
+	// headers, before auth_request runs.
+	{"nginx auth_request", "nginx", startNginx, map[string]int{"bound, Authorization twice": 400}},
+	{"caddy forward_auth", "forwarded", startCaddy, nil},
+}
+
+// startFront runs Django (in signed mode unless djangoEnv says
+// otherwise), the gateway as forward auth for front, and front itself; it
+// returns the front's base URL and Django's address.
+func startFront(t *testing.T, front int, djangoEnv ...string) (base, django string) {
+	t.Helper()
+	django = e2e.FreeAddr(t)
+	startDjango(t, "hello.settings", django, djangoEnv...)
+	gw := startGateway(t, "forward_auth_only: true\n", "APPROOV_FORWARD_AUTH_CONVENTION="+fronts[front].convention)
+	return fronts[front].start(t, django, gw.Addr), django
+}
+
+func TestNginxAuthRequest(t *testing.T) {
+	base, _ := startFront(t, 0)
+	runMatrix(t, fronts[0].name, base, false, "", fronts[0].edge)
+	checkFacts(t, fronts[0].name, base)
+}
+
+func TestCaddyForwardAuth(t *testing.T) {
+	base, _ := startFront(t, 1)
+	runMatrix(t, fronts[1].name, base, false, "", fronts[1].edge)
+	checkFacts(t, fronts[1].name, base)
+}
+
+// TestForwardAuthAttacks sends, through each documented front proxy, every
+// header a client could add to walk around forward auth — each
+// convention's headers pointing at a public path, underscore twins of the
+// facts and of the convention headers, Connection headers nominating the
+// facts — alone and together, with and without a valid token. Property:
+// Django never serves protected content without a valid token, and never
+// shows an identity other than the token's own. It must hold twice: with
+// Django verifying signed facts, and with Django trusting the unsigned
+// headers, which holds only if the proxy configuration itself removes
+// every client copy.
+func TestForwardAuthAttacks(t *testing.T) {
+	attacks := map[string][]string{
+		"X-Original-URI public":      {"X-Original-URI", "/public/whoami", "X-Original-Method", "GET"},
+		"X-Forwarded-Uri public":     {"X-Forwarded-Uri", "/public/whoami", "X-Forwarded-Method", "GET"},
+		"X-Forwarded-Host other":     {"X-Forwarded-Host", "public.example"},
+		"underscore conventions":     {"X_Original_URI", "/public/whoami", "X_Forwarded_Uri", "/public/whoami"},
+		"forged facts":               {"Approov-Result", "ok", "Approov-Device-Id", "victim", "Approov-Token-Expiry", "4102444800"},
+		"forged underscore facts":    {"Approov_Result", "ok", "Approov_Device_Id", "victim", "Approov_Token_Expiry", "4102444800"},
+		"forged assertion":           {"Approov-Assertion", "eyJhbGciOiJIUzI1NiJ9.e30.AAAA", "Approov_Assertion", "x.y.z"},
+		"Connection drops the facts": {"Connection", "Approov-Result, Approov-Device-Id, Approov-Token-Expiry, Approov-Assertion"},
+		"Connection drops facts, underscore twins added": {"Connection", "Approov-Result, Approov-Device-Id, Approov-Assertion",
+			"Approov_Result", "ok", "Approov_Device_Id", "victim"},
+		"Connection drops the credential": {"Connection", "Authorization"},
+		"everything at once": {"X-Original-URI", "/public/whoami", "X-Forwarded-Uri", "/public/whoami", "X-Forwarded-Host", "public.example",
+			"Approov_Result", "ok", "Approov_Device_Id", "victim", "Connection", "Approov-Result, Approov-Device-Id, Approov-Assertion"},
+	}
+	const auth = "Bearer alice"
+	valid := sign(t, map[string]any{"did": "device-real"})
+	bound := sign(t, map[string]any{"did": "device-real", "pay": approov.PayloadHash(auth)})
+	for i, front := range fronts {
+		for _, mode := range []struct {
+			name string
+			env  []string
+		}{{"signed facts", nil}, {"unsigned facts", []string{"APPROOV_ASSERTION_SECRET=", "APPROOV_REQUIRE_GATEWAY=true"}}} {
+			t.Run(front.name+", "+mode.name, func(t *testing.T) {
+				base, _ := startFront(t, i, mode.env...)
+				checks := 0
+				for name, kv := range attacks {
+					for _, path := range []string{"/whoami", "/bound/", "/public/whoami"} {
+						for _, tok := range []string{"", "valid"} {
+							header := http.Header{}
+							for j := 0; j+1 < len(kv); j += 2 {
+								header[kv[j]] = append(header[kv[j]], kv[j+1])
+							}
+							if tok != "" {
+								header["Approov-Token"] = []string{valid}
+								if path == "/bound/" {
+									header["Approov-Token"] = []string{bound}
+									header["Authorization"] = []string{auth}
+								}
+							}
+							r := e2e.Request(t, "GET", base+path, header)
+							checks++
+							what := fmt.Sprintf("%s, %s, token %q", name, path, tok)
+							switch {
+							case r.Status != 200:
+								// Refused: nothing served.
+							case path == "/bound/" && tok == "":
+								t.Errorf("%s: protected content without a token: %s", what, r.Body)
+							case path == "/bound/":
+							default:
+								var w whoami
+								if err := json.Unmarshal([]byte(r.Body), &w); err != nil {
+									t.Fatalf("%s: %q", what, r.Body)
+								}
+								if path == "/whoami" && tok == "" {
+									t.Errorf("%s: protected view served without a token: %s", what, r.Body)
+								}
+								if w.DeviceID != nil && (tok == "" || *w.DeviceID != "device-real") {
+									t.Errorf("%s: Django shows device %q", what, *w.DeviceID)
+								}
+								if w.Verified && tok == "" {
+									t.Errorf("%s: Django shows verified without a token", what)
+								}
+							}
+						}
+					}
+				}
+				t.Logf("%d attack requests, none got around the check", checks)
+			})
+		}
+	}
 }
 
 // giveUpOften sends requests through the gateway for two seconds from
@@ -545,4 +698,66 @@ func TestUpstreamKeepAliveWithGunicorn(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSlowBodiesAgainstSyncWorkers: clients that send a body a byte at a
+// time cannot take gunicorn's sync workers away from everyone else. With
+// request_buffering above the body's size, the gateway holds such bodies
+// itself and calls Django only with a complete request; a legitimate
+// request meanwhile is answered at once.
+func TestSlowBodiesAgainstSyncWorkers(t *testing.T) {
+	buffering := os.Getenv("BUFFERING_UNDER_TEST") // to check the test itself: 0 fails it
+	if buffering == "" {
+		buffering = "1MiB"
+	}
+	django := e2e.FreeAddr(t)
+	startDjango(t, "hello.settings", django) // two sync workers, gunicorn's default class
+	gw := startGateway(t, "upstream: http://"+django+"\n", "APPROOV_REQUEST_BUFFERING="+buffering)
+	valid := sign(t, map[string]any{})
+
+	// Two clients each trickle a 100 KB upload, a byte every 20 ms.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			conn, err := net.Dial("tcp", gw.Addr)
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+			fmt.Fprintf(conn, "POST /upload HTTP/1.1\r\nHost: %s\r\nApproov-Token: %s\r\nContent-Length: 100000\r\n\r\n", gw.Addr, valid)
+			tick := time.NewTicker(20 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+					if _, err := conn.Write([]byte("x")); err != nil {
+						return
+					}
+				}
+			}
+		}()
+	}
+	defer func() {
+		close(stop)
+		wg.Wait()
+	}()
+	time.Sleep(500 * time.Millisecond) // both trickles under way
+
+	start := time.Now()
+	req, _ := http.NewRequest("POST", gw.URL()+"/upload", strings.NewReader("a legitimate body"))
+	req.Header.Set("Approov-Token", valid)
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("a legitimate upload while two bodies trickle in: %v (after %v)", err, time.Since(start))
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("a legitimate upload while two bodies trickle in: %d", resp.StatusCode)
+	}
+	t.Logf("answered in %v while two 100 KB bodies trickled in", time.Since(start).Round(time.Millisecond))
 }

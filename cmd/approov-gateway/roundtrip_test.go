@@ -126,3 +126,21 @@ func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return strings.TrimSpace(line)
 }
+
+// TestDemoWithoutAdmin: --admin-listen off used to crash the demo on a nil
+// listener before it served anything.
+func TestDemoWithoutAdmin(t *testing.T) {
+	listen := e2e.FreeAddr(t)
+	p := e2e.Start(t, t.TempDir(), nil, e2e.Binary(t), "demo", "--listen", listen, "--admin-listen", "off")
+	p.WaitOutput(t, "Press Ctrl-C to stop.", 15*time.Second)
+	if strings.Contains(p.Output(), "/metrics") {
+		t.Errorf("the demo points at metrics it does not serve:\n%s", p.Output())
+	}
+	if r := request(t, "GET", "http://"+listen+"/", nil); r.status != 401 {
+		t.Errorf("demo without admin: %d", r.status)
+	}
+	p.Signal(t, syscall.SIGTERM)
+	if code := p.Wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("exit status %d:\n%s", code, p.Output())
+	}
+}

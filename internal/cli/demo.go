@@ -12,15 +12,19 @@ import (
 	"time"
 
 	"github.com/approov-gateway/approov"
+	"github.com/approov-gateway/approov/approovhttp"
 	"github.com/approov-gateway/approov/approovtest"
+	"github.com/approov-gateway/approov/assertion"
 	"github.com/approov-gateway/approov/internal/config"
 	"github.com/approov-gateway/approov/internal/gateway"
 )
 
 // helloAPI is the demo's built-in backend, in the spirit of the Approov
 // quickstarts: GET / answers {"message": "Hello, World!"}; /device shows the
-// device id the gateway forwarded; anything else is 404 {}.
-func helloAPI() http.Handler {
+// device id the gateway vouched for; anything else is 404 {}. It trusts
+// only the gateway's signed assertions, as a backend behind the gateway
+// should (approovhttp.BehindGateway).
+func helloAPI(facts *assertion.Verifier) http.Handler {
 	mux := http.NewServeMux()
 	reply := func(w http.ResponseWriter, v any) {
 		w.Header().Set("Content-Type", "application/json")
@@ -33,14 +37,15 @@ func helloAPI() http.Handler {
 		reply(w, map[string]string{"message": "Hello, World! Your token is bound to your Authorization header."})
 	})
 	mux.HandleFunc("GET /device", func(w http.ResponseWriter, r *http.Request) {
-		reply(w, map[string]string{"device_id": r.Header.Get("Approov-Device-Id"), "token_expiry": r.Header.Get("Approov-Token-Expiry")})
+		claims, _ := approovhttp.ClaimsFromContext(r.Context())
+		reply(w, map[string]string{"device_id": claims.DeviceID, "token_expiry": claims.Expiry.UTC().Format(time.RFC3339)})
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusNotFound)
 		io.WriteString(w, "{}\n")
 	})
-	return mux
+	return approovhttp.BehindGateway(facts)(mux)
 }
 
 func demo(args []string, stdio IO) int {
@@ -67,12 +72,24 @@ func demo(args []string, stdio IO) int {
 	if err != nil {
 		return fail(stdio.Stderr, "demo", exitFailure, "%v", err)
 	}
-	backend := &http.Server{Handler: helloAPI(), ReadHeaderTimeout: 10 * time.Second}
+	// The gateway signs what it forwards with a throwaway assertion key;
+	// the hello API verifies it.
+	assertionSecret := base64.StdEncoding.EncodeToString(approovtest.NewSecret())
+	keys, err := assertion.ParseKeys(assertionSecret)
+	if err != nil {
+		return fail(stdio.Stderr, "demo", exitFailure, "%v", err)
+	}
+	facts, err := assertion.NewVerifier(keys)
+	if err != nil {
+		return fail(stdio.Stderr, "demo", exitFailure, "%v", err)
+	}
+	backend := &http.Server{Handler: helloAPI(facts), ReadHeaderTimeout: 10 * time.Second}
 	go backend.Serve(backendLn)
 	defer backend.Close()
 
 	cfg := config.Defaults()
 	cfg.Base64Secret = base64.StdEncoding.EncodeToString(secret)
+	cfg.AssertionSecret = assertionSecret
 	cfg.Listen, cfg.AdminListen = *listen, *adminListen
 	cfg.Upstream = "http://" + backendLn.Addr().String()
 	cfg.LogFormat = "text"

@@ -14,6 +14,7 @@ import (
 
 	"github.com/approov-gateway/approov"
 	"github.com/approov-gateway/approov/approovtest"
+	"github.com/approov-gateway/approov/internal/e2e"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -319,9 +320,7 @@ func golangJWT(now time.Time) func(string) error {
 func pyJWT(t *testing.T, tokens []genToken) []error {
 	t.Helper()
 	const python = "/usr/bin/python3"
-	if _, err := os.Stat(python); err != nil {
-		t.Fatalf("%s not found: run ./scripts/test, which installs Debian's python3-jwt", python)
-	}
+	e2e.Require(t, python)
 	var in bytes.Buffer
 	for _, tok := range tokens {
 		if strings.ContainsAny(tok.token, "\r\n") {

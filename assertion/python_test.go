@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/approov-gateway/approov/assertion"
+	"github.com/approov-gateway/approov/internal/e2e"
 )
 
 // The contract has two implementations, this package and the Django
@@ -76,9 +77,7 @@ func asDjango(r *http.Request) djangoCase {
 // missing: scripts/test installs them, and a missing one must not pass.
 func requireDjango(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat(python); err != nil {
-		t.Fatalf("%s not found: run ./scripts/test, which installs Debian's python3, python3-jwt and python3-django", python)
-	}
+	e2e.Require(t, python)
 	if out, err := exec.Command(python, "-c", "import jwt, django").CombinedOutput(); err != nil {
 		t.Fatalf("%s lacks PyJWT or Django: run ./scripts/test, which installs python3-jwt and python3-django: %v\n%s", python, err, out)
 	}

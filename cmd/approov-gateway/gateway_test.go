@@ -155,15 +155,6 @@ func request(t testing.TB, method, url string, header http.Header) result {
 	return result{r.Status, r.Header, r.Body}
 }
 
-func decodeSeen(t testing.TB, body string) seen {
-	t.Helper()
-	var s seen
-	if err := json.Unmarshal([]byte(body), &s); err != nil {
-		t.Fatalf("backend answer %q: %v", body, err)
-	}
-	return s
-}
-
 func writeFile(t testing.TB, dir, name, content string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)

@@ -210,11 +210,6 @@ func (b *bench) dumpLogs() {
 	fmt.Fprintf(os.Stderr, "process logs kept in %s\n", b.tmp)
 }
 
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
-}
-
 func repoRoot() (string, error) {
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
 	if err != nil {

@@ -25,10 +25,22 @@ const (
 	exitUsage   = 2 // bad arguments or configuration
 )
 
-// IO is where a command reads and writes.
+// IO is where a command reads and writes, and how it learns to stop.
 type IO struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
+	// Signals, when set, stands in for the process's signals in serve and
+	// demo: the context ends as SIGTERM would end it, and each value on
+	// reload is a SIGHUP. Tests set it; by default the signals are real.
+	Signals func() (ctx context.Context, reload <-chan struct{}, stop func())
+}
+
+// signals returns the stop context and reload channel of a command.
+func (stdio IO) signals() (context.Context, <-chan struct{}, func()) {
+	if stdio.Signals != nil {
+		return stdio.Signals()
+	}
+	return osSignals()
 }
 
 // Main runs the command line args (without the program name) and returns
@@ -180,7 +192,7 @@ func serve(args []string, stdio IO) int {
 		fmt.Fprintf(stdio.Stderr, "approov-gateway: %v\n", err)
 		return exitFailure
 	}
-	ctx, reload, stop := signals()
+	ctx, reload, stop := stdio.signals()
 	defer stop()
 	if err := g.Serve(ctx, reload); err != nil {
 		return exitFailure
@@ -188,9 +200,9 @@ func serve(args []string, stdio IO) int {
 	return exitOK
 }
 
-// signals turns SIGTERM and SIGINT into the end of ctx and SIGHUP into
+// osSignals turns SIGTERM and SIGINT into the end of ctx and SIGHUP into
 // values on reload: the gateway does the rest.
-func signals() (ctx context.Context, reload <-chan struct{}, stop func()) {
+func osSignals() (ctx context.Context, reload <-chan struct{}, stop func()) {
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)

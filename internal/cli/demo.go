@@ -111,7 +111,7 @@ func demo(args []string, stdio IO) int {
 	if err := printDemo(stdio.Stdout, secret, from, printSecret, "http://"+addrs.Listen, addrs.Admin); err != nil {
 		return fail(stdio.Stderr, "demo", exitFailure, "%v", err)
 	}
-	ctx, _, stop := signals()
+	ctx, _, stop := stdio.signals()
 	defer stop()
 	if err := g.Serve(ctx, nil); err != nil {
 		return fail(stdio.Stderr, "demo", exitFailure, "%v", err)

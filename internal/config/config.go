@@ -17,9 +17,12 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
-	"sort"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/approov-gateway/approov"
+	"github.com/approov-gateway/approov/assertion"
 )
 
 // Config is the gateway's whole configuration.
@@ -152,27 +155,59 @@ const (
 	ModeBinding = "binding"
 )
 
-// ForwardedClaims maps each fact the gateway can forward upstream to the
-// header name after the prefix: did becomes Approov-Device-Id.
-var ForwardedClaims = map[string]string{
-	"result": "Result",
-	"did":    "Device-Id",
-	"exp":    "Token-Expiry",
-	"ip":     "Client-Ip",
-	"arc":    "Attestation-Response",
-	"ipk":    "Installation-Key",
-	"mskid":  "Message-Signing-Key-Id",
-	"pay":    "Payload-Hash",
-	"iss":    "Issuer",
-	"sub":    "Subject",
+// Fact is one fact the gateway can forward upstream: the name
+// forward_claims lists it by, the header it travels in after
+// forward_header_prefix, how to read it from a token's verified claims,
+// and its field in a signed assertion's clm.
+type Fact struct {
+	Name   string
+	Header string
+	// Get reads the fact from verified claims; nil for result, which is
+	// the verdict rather than a claim.
+	Get func(*approov.Claims) string
+	// Clm is the fact's field in an assertion's clm; nil for the facts an
+	// assertion carries as claims of its own (result, did, exp).
+	Clm func(*assertion.Forwarded) *string
 }
 
-func forwardedClaimNames() []string {
-	names := make([]string, 0, len(ForwardedClaims))
-	for n := range ForwardedClaims {
-		names = append(names, n)
+// Facts is the one table of the facts the gateway can forward. The
+// forwarded headers, the assertion's clm, validation of forward_claims and
+// docs/CONFIGURATION.md all derive from it.
+var Facts = []Fact{
+	{Name: "result", Header: "Result"},
+	{Name: "did", Header: "Device-Id", Get: func(c *approov.Claims) string { return c.DeviceID }},
+	{Name: "exp", Header: "Token-Expiry", Get: func(c *approov.Claims) string { return strconv.FormatInt(c.Expiry.Unix(), 10) }},
+	{Name: "ip", Header: "Client-Ip", Get: func(c *approov.Claims) string { return c.IP },
+		Clm: func(f *assertion.Forwarded) *string { return &f.IP }},
+	{Name: "arc", Header: "Attestation-Response", Get: func(c *approov.Claims) string { return c.AttestationResponse },
+		Clm: func(f *assertion.Forwarded) *string { return &f.AttestationResponse }},
+	{Name: "ipk", Header: "Installation-Key", Get: func(c *approov.Claims) string { return c.InstallationPublicKey },
+		Clm: func(f *assertion.Forwarded) *string { return &f.InstallationPublicKey }},
+	{Name: "mskid", Header: "Message-Signing-Key-Id", Get: func(c *approov.Claims) string { return c.MessageSigningKeyID },
+		Clm: func(f *assertion.Forwarded) *string { return &f.MessageSigningKeyID }},
+	{Name: "pay", Header: "Payload-Hash", Get: func(c *approov.Claims) string { return c.PayloadHash },
+		Clm: func(f *assertion.Forwarded) *string { return &f.PayloadHash }},
+	{Name: "iss", Header: "Issuer", Get: func(c *approov.Claims) string { return c.Issuer },
+		Clm: func(f *assertion.Forwarded) *string { return &f.Issuer }},
+	{Name: "sub", Header: "Subject", Get: func(c *approov.Claims) string { return c.Subject },
+		Clm: func(f *assertion.Forwarded) *string { return &f.Subject }},
+}
+
+// FactNamed returns the fact forward_claims calls name.
+func FactNamed(name string) (Fact, bool) {
+	for _, f := range Facts {
+		if f.Name == name {
+			return f, true
+		}
 	}
-	sort.Strings(names)
+	return Fact{}, false
+}
+
+func factNames() []string {
+	names := make([]string, len(Facts))
+	for i, f := range Facts {
+		names[i] = f.Name
+	}
 	return names
 }
 

@@ -39,9 +39,9 @@ func TestDocumented(t *testing.T) {
 			t.Errorf("docs/CONFIGURATION.md's settings table is not the generated one: run go test ./internal/config -run TestDocumented -update")
 		}
 	}
-	for claim, header := range ForwardedClaims {
-		if !strings.Contains(doc, "`Approov-"+header+"`") {
-			t.Errorf("docs/CONFIGURATION.md does not name the header of %s", claim)
+	for _, f := range Facts {
+		if !strings.Contains(doc, "`Approov-"+f.Header+"`") {
+			t.Errorf("docs/CONFIGURATION.md does not name the header of %s", f.Name)
 		}
 	}
 }

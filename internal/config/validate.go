@@ -33,8 +33,8 @@ func (c *Config) validate() Problems {
 		add("forward_header_prefix: want a header name prefix such as Approov-")
 	}
 	for i, f := range c.ForwardClaims {
-		if _, ok := ForwardedClaims[f]; !ok {
-			add("forward_claims: item %d is not one of %s", i+1, strings.Join(forwardedClaimNames(), ", "))
+		if _, ok := FactNamed(f); !ok {
+			add("forward_claims: item %d is not one of %s", i+1, strings.Join(factNames(), ", "))
 		}
 	}
 	if c.AssertionSecret != "" && c.AssertionSecretFile != "" {

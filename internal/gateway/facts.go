@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/approov-gateway/approov"
@@ -19,9 +18,9 @@ import (
 // which binds the same facts to the method, host, target and bound
 // credentials of the request the backend receives (docs/ASSERTION.md).
 
-// fact is one verified fact forwarded upstream as a header.
+// fact is one fact of forward_claims, with its header's full name.
 type fact struct {
-	claim  string
+	config.Fact
 	header string
 }
 
@@ -85,10 +84,11 @@ func (v *verdict) result() string {
 func (st *state) setFacts(h http.Header, v verdict, always bool) {
 	for _, f := range st.facts {
 		var value string
-		if f.claim == "result" {
+		switch {
+		case f.Get == nil:
 			value = v.result()
-		} else if v.claims != nil {
-			value = claimValue(v.claims, f.claim)
+		case v.claims != nil:
+			value = f.Get(v.claims)
 		}
 		// A claim is signed, not sanitised: a value that is no valid
 		// header value (a line break, say) is dropped, never sent.
@@ -99,32 +99,6 @@ func (st *state) setFacts(h http.Header, v verdict, always bool) {
 			h[f.header] = []string{value}
 		}
 	}
-}
-
-// claimValue returns the forwarded claim named claim (a key of
-// config.ForwardedClaims other than result) of verified claims c.
-func claimValue(c *approov.Claims, claim string) string {
-	switch claim {
-	case "did":
-		return c.DeviceID
-	case "exp":
-		return strconv.FormatInt(c.Expiry.Unix(), 10)
-	case "ip":
-		return c.IP
-	case "arc":
-		return c.AttestationResponse
-	case "ipk":
-		return c.InstallationPublicKey
-	case "mskid":
-		return c.MessageSigningKeyID
-	case "pay":
-		return c.PayloadHash
-	case "iss":
-		return c.Issuer
-	case "sub":
-		return c.Subject
-	}
-	return ""
 }
 
 // sign returns the assertion of verdict v for the request the backend
@@ -163,21 +137,8 @@ func (st *state) sign(v verdict, rt *route, method, host, target string, h http.
 func (st *state) forwardedClaims(c *approov.Claims) assertion.Forwarded {
 	var f assertion.Forwarded
 	for _, fact := range st.facts {
-		switch fact.claim {
-		case "ip":
-			f.IP = c.IP
-		case "arc":
-			f.AttestationResponse = c.AttestationResponse
-		case "ipk":
-			f.InstallationPublicKey = c.InstallationPublicKey
-		case "mskid":
-			f.MessageSigningKeyID = c.MessageSigningKeyID
-		case "pay":
-			f.PayloadHash = c.PayloadHash
-		case "iss":
-			f.Issuer = c.Issuer
-		case "sub":
-			f.Subject = c.Subject
+		if fact.Clm != nil {
+			*fact.Clm(&f) = fact.Get(c)
 		}
 	}
 	return f

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -64,8 +63,6 @@ type seen struct {
 type backend struct {
 	*httptest.Server
 	hits atomic.Int64
-	mu   sync.Mutex
-	last seen
 }
 
 func newBackend(t testing.TB) *backend {
@@ -73,21 +70,12 @@ func newBackend(t testing.TB) *backend {
 	b.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		s := seen{r.Method, r.RequestURI, r.Host, r.Header.Clone(), string(body)}
-		b.mu.Lock()
-		b.last = s
-		b.mu.Unlock()
 		b.hits.Add(1)
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(s)
 	}))
 	t.Cleanup(b.Close)
 	return b
-}
-
-func (b *backend) lastSeen() seen {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.last
 }
 
 var topLevelUpstream = regexp.MustCompile(`(?m)^upstream:`)

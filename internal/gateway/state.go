@@ -73,7 +73,8 @@ func (g *Gateway) build(cfg *config.Config) (*state, error) {
 		forwardAuth:     newForwardAuthPolicy(cfg),
 	}
 	for _, name := range cfg.ForwardClaims {
-		st.facts = append(st.facts, fact{claim: name, header: http.CanonicalHeaderKey(cfg.ForwardHeaderPrefix + config.ForwardedClaims[name])})
+		f, _ := config.FactNamed(name) // validated by config
+		st.facts = append(st.facts, fact{Fact: f, header: http.CanonicalHeaderKey(cfg.ForwardHeaderPrefix + f.Header)})
 	}
 
 	keys, warnings, err := loadKeys(cfg)

@@ -17,6 +17,14 @@
 // For rollouts, [WithMonitorMode] logs failures but lets the requests
 // through, so the effect of enforcement can be measured before it is
 // switched on.
+//
+// # Behind approov-gateway
+//
+// A server behind approov-gateway checks no token itself: [BehindGateway]
+// verifies the gateway's signed Approov-Assertion instead (package
+// assertion, docs/ASSERTION.md) — that it came from the gateway and was made
+// for this very request — and puts the same claims in the context, so
+// handlers read [ClaimsFromContext] whichever middleware protects them.
 package approovhttp
 
 import (

@@ -7,6 +7,7 @@ urlpatterns = [
     path("bound/", views.hello),
     path("whoami", views.whoami),
     path("public/whoami", views.whoami),
+    path("public/headers", views.headers),
     path("healthz", views.health),
     path("upload", views.upload),
     path("stream", views.stream),

@@ -23,6 +23,12 @@ def whoami(request):
     })
 
 
+def headers(request):
+    """The request headers Django received, by WSGI name: what the tests
+    check a front proxy let through."""
+    return JsonResponse({k: v for k, v in request.META.items() if k.startswith("HTTP_")})
+
+
 def health(request):
     return JsonResponse({"status": "ok"})
 

@@ -23,17 +23,17 @@ type refusal struct {
 }
 
 var (
-	refuseMethodCase   = &refusal{"method_case", 400, "method must be upper case"}
-	refuseMethod       = &refusal{"method_not_routed", 405, "method not allowed"}
-	refuseTarget       = &refusal{"bad_target", 400, "request target must be an absolute path"}
-	refuseEncodedSep   = &refusal{"ambiguous_path", 400, "encoded slash, backslash or NUL in path"}
-	refuseDotSegment   = &refusal{"dot_segment", 400, "dot segment or empty segment in path"}
-	refuseRouteMix     = &refusal{"ambiguous_route", 400, "path decodes to another route"}
-	refuseConnection   = &refusal{"connection_nominates_guarded", 400, "Connection header names a protected header"}
-	refuseHeaderCount  = &refusal{"too_many_headers", 431, "too many header fields"}
-	refuseOriginal     = &refusal{"bad_original_request", 400, "bad original request"}
-	refuseAuthCaller   = &refusal{"forward_auth_caller", 403, "forbidden"}
-	refuseNotForwarded = &refusal{"not_found", 404, "not found"}
+	refuseMethodCase  = &refusal{"method_case", 400, "method must be upper case"}
+	refuseMethod      = &refusal{"method_not_routed", 405, "method not allowed"}
+	refuseTarget      = &refusal{"bad_target", 400, "request target must be an absolute path"}
+	refuseEncodedSep  = &refusal{"ambiguous_path", 400, "encoded slash, backslash or NUL in path"}
+	refuseDotSegment  = &refusal{"dot_segment", 400, "dot segment or empty segment in path"}
+	refuseRouteMix    = &refusal{"ambiguous_route", 400, "path decodes to another route"}
+	refuseConnection  = &refusal{"connection_nominates_guarded", 400, "Connection header names a protected header"}
+	refuseHeaderCount = &refusal{"too_many_headers", 431, "too many header fields"}
+	refuseOriginal    = &refusal{"bad_original_request", 400, "bad original request"}
+	refuseAuthCaller  = &refusal{"forward_auth_caller", 403, "forbidden"}
+	refuseNotFound    = &refusal{"not_found", 404, "not found"}
 )
 
 // refusalCauses lists every cause, so that metrics start at zero.
@@ -109,20 +109,21 @@ func checkPath(escaped string) *refusal {
 			return refuseTarget
 		}
 	}
-	// Segment by segment: the first is empty (the leading slash).
-	segments := strings.Split(escaped[1:], "/")
-	for i, seg := range segments {
-		if seg == "" {
-			if i == len(segments)-1 {
-				continue // a trailing slash
-			}
-			return refuseDotSegment
+	// Segment by segment, after the leading slash, without allocating:
+	// this runs on every request.
+	for rest := escaped[1:]; ; {
+		seg, after, more := strings.Cut(rest, "/")
+		if seg == "" && more {
+			return refuseDotSegment // an empty segment: "//"
 		}
 		if isDotSegment(seg) {
 			return refuseDotSegment
 		}
+		if !more {
+			return nil // the last segment; "" is a trailing slash
+		}
+		rest = after
 	}
-	return nil
 }
 
 // isDotSegment reports whether an escaped segment is "." or "..", spelled
@@ -249,12 +250,10 @@ func removeDotSegments(p string) string {
 // such as close, keep-alive, upgrade and te pass.
 func (st *state) checkConnection(values []string) *refusal {
 	for _, v := range values {
-		for _, name := range strings.Split(v, ",") {
-			name = strings.ToLower(strings.TrimSpace(name))
-			if name == "" {
-				continue
-			}
-			if st.isGuardedHeader(name) {
+		for v != "" {
+			var name string
+			name, v, _ = strings.Cut(v, ",")
+			if st.isGuardedHeader(strings.TrimSpace(name)) {
 				return refuseConnection
 			}
 		}
@@ -262,17 +261,49 @@ func (st *state) checkConnection(values []string) *refusal {
 	return nil
 }
 
-// isGuardedHeader reports whether the lower-case header name, in any
+// isGuardedHeader reports whether the header name, in any case and any
 // spelling of dashes and underscores, is the token header, a bound header,
 // a forwarding header or in the gateway's namespace.
-func (st *state) isGuardedHeader(lower string) bool {
-	name := strings.ReplaceAll(lower, "_", "-")
-	switch {
-	case strings.HasPrefix(name, st.reservedPrefix),
-		name == "forwarded",
-		strings.HasPrefix(name, "x-forwarded-"),
-		st.guardedHeaders[name]:
+func (st *state) isGuardedHeader(name string) bool {
+	if name == "" {
+		return false
+	}
+	if hasHeaderPrefix(name, st.reservedPrefix) || hasHeaderPrefix(name, "x-forwarded-") || sameHeaderName(name, "forwarded") {
 		return true
 	}
+	for _, g := range st.guardedHeaders {
+		if sameHeaderName(name, g) {
+			return true
+		}
+	}
 	return false
+}
+
+// sameHeaderName reports whether a and b name the same header for a
+// backend: ASCII case ignored, and '_' the same as '-', as WSGI servers
+// read them. It does not allocate.
+func sameHeaderName(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if foldHeaderByte(a[i]) != foldHeaderByte(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func hasHeaderPrefix(name, prefix string) bool {
+	return len(name) >= len(prefix) && sameHeaderName(name[:len(prefix)], prefix)
+}
+
+func foldHeaderByte(c byte) byte {
+	switch {
+	case 'A' <= c && c <= 'Z':
+		return c + 'a' - 'A'
+	case c == '_':
+		return '-'
+	}
+	return c
 }

@@ -150,7 +150,7 @@ func TestRemoveDotSegments(t *testing.T) {
 }
 
 func TestCheckConnection(t *testing.T) {
-	st := &state{reservedPrefix: "approov-", guardedHeaders: map[string]bool{"approov-token": true, "authorization": true}}
+	st := &state{reservedPrefix: "approov-", guardedHeaders: []string{"Approov-Token", "Authorization"}}
 	for value, ok := range map[string]bool{
 		"close":                   true,
 		"keep-alive":              true,
@@ -172,5 +172,26 @@ func TestCheckConnection(t *testing.T) {
 		if got := st.checkConnection([]string{value}) == nil; got != ok {
 			t.Errorf("Connection: %s passes = %v, want %v", value, got, ok)
 		}
+	}
+}
+
+// TestCheckRequestAllocatesNothing pins the cost of the canonical checks on
+// the common request: they run before every route.
+func TestCheckRequestAllocatesNothing(t *testing.T) {
+	st := &state{reservedPrefix: "approov-", guardedHeaders: []string{"Approov-Token"}, routedMethods: map[string]bool{}}
+	h := map[string][]string{"Connection": {"keep-alive"}}
+	if n := testing.AllocsPerRun(100, func() {
+		if st.checkRequest("GET", "/api/v1/items/caf%C3%A9?page=2", h) != nil {
+			t.Fatal("refused")
+		}
+	}); n != 0 {
+		t.Fatalf("the canonical checks allocate %v times per request", n)
+	}
+}
+
+func BenchmarkCheckRequest(b *testing.B) {
+	st := &state{reservedPrefix: "approov-", guardedHeaders: []string{"Approov-Token"}, routedMethods: map[string]bool{}}
+	for b.Loop() {
+		st.checkRequest("GET", "/api/v1/items/caf%C3%A9?page=2", nil)
 	}
 }

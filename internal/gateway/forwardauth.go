@@ -59,7 +59,7 @@ func (g *Gateway) serveForwardAuth(st *state, w http.ResponseWriter, r *http.Req
 	fa := &st.forwardAuth
 	raw := targetPath(r.RequestURI)
 	if raw != fa.path && !strings.HasPrefix(raw, fa.path+"/") {
-		g.refuse(w, refuseNotForwarded)
+		g.refuse(w, refuseNotFound)
 		return
 	}
 	if !fa.callerAllowed(r) {

@@ -36,10 +36,10 @@ type state struct {
 	// assertion_secret is set.
 	signer          *assertion.Signer
 	assertionHeader string
-	// guardedHeaders are the lower-case names a Connection header must not
-	// nominate besides the namespace and forwarding headers: the token
-	// header and every bound header.
-	guardedHeaders map[string]bool
+	// guardedHeaders are the names a Connection header must not nominate
+	// besides the namespace and forwarding headers: the token header and
+	// every bound header.
+	guardedHeaders []string
 	// routedMethods are the methods route patterns name, so that CONNECT
 	// and TRACE pass only where a route asks for them.
 	routedMethods map[string]bool
@@ -68,7 +68,7 @@ func (g *Gateway) build(cfg *config.Config) (*state, error) {
 		tokenHeader:     http.CanonicalHeaderKey(cfg.TokenHeader),
 		assertionHeader: http.CanonicalHeaderKey(cfg.ForwardHeaderPrefix + "Assertion"),
 		buffers:         newBufferPool(),
-		guardedHeaders:  map[string]bool{strings.ToLower(cfg.TokenHeader): true},
+		guardedHeaders:  []string{cfg.TokenHeader},
 		routedMethods:   map[string]bool{},
 		forwardAuth:     newForwardAuthPolicy(cfg),
 	}
@@ -129,9 +129,7 @@ func (g *Gateway) build(cfg *config.Config) (*state, error) {
 		if method, _, _ := config.SplitPattern(pattern); method != "" {
 			st.routedMethods[method] = true
 		}
-		for _, h := range rt.boundHeaders {
-			st.guardedHeaders[strings.ToLower(h)] = true
-		}
+		st.guardedHeaders = append(st.guardedHeaders, rt.boundHeaders...)
 		st.routes = append(st.routes, rt)
 	}
 	if len(problems) > 0 {

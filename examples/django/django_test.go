@@ -580,7 +580,7 @@ func TestForwardAuthAttacks(t *testing.T) {
 					}
 				}
 				checkStripped(t, base, valid)
-			t.Logf("%d attack requests, none got around the check", checks)
+				t.Logf("%d attack requests, none got around the check", checks)
 			})
 		}
 	}

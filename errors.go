@@ -141,6 +141,19 @@ func Reasons() []string {
 	return codes
 }
 
+// ErrorFor returns the sentinel error whose reason code is reason, or nil
+// when no sentinel has it: for front ends that learn of a failure by its
+// code, such as a backend reading the verdict of a gateway in monitor
+// mode, and want errors.Is to work on it.
+func ErrorFor(reason string) error {
+	for _, s := range sentinels {
+		if s.reason == reason {
+			return s
+		}
+	}
+	return nil
+}
+
 // Prebuilt errors for the paths attacker input reaches before a signature
 // is verified: returning them costs no allocation.
 var (

@@ -43,3 +43,20 @@ func TestReasons(t *testing.T) {
 		t.Error("Reason does not unwrap")
 	}
 }
+
+func TestErrorFor(t *testing.T) {
+	for _, code := range approov.Reasons() {
+		err := approov.ErrorFor(code)
+		if err == nil || approov.Reason(err) != code {
+			t.Errorf("approov.ErrorFor(%q) = %v", code, err)
+		}
+	}
+	if !errors.Is(approov.ErrorFor("token_expired"), approov.ErrExpired) {
+		t.Error("approov.ErrorFor(token_expired) is not ErrExpired")
+	}
+	for _, code := range []string{"", "ok", "error", "assertion_missing", "nonsense"} {
+		if err := approov.ErrorFor(code); err != nil {
+			t.Errorf("approov.ErrorFor(%q) = %v, want nil", code, err)
+		}
+	}
+}

@@ -123,8 +123,8 @@ func TestBehindGatewayResults(t *testing.T) {
 	}
 }
 
-// TestGatewayFailureCoversEveryReason keeps the sentinels monitor-mode
-// results map to in step with package approov.
+// TestGatewayFailureCoversEveryReason: every reason code a monitor-mode
+// assertion can carry maps back to its sentinel.
 func TestGatewayFailureCoversEveryReason(t *testing.T) {
 	for _, code := range approov.Reasons() {
 		r := httptest.NewRequest("GET", "/", nil)

@@ -250,6 +250,8 @@ func (f sizeValue) get(c *Config) any { return *f(c) }
 func ParseSize(v string) (int64, error) {
 	s := strings.TrimSpace(v)
 	mult := int64(1)
+	// One unit at most: "1mk" is a typo, not a kibi-mebibyte.
+units:
 	for _, u := range []struct {
 		suffixes []string
 		mult     int64
@@ -261,6 +263,7 @@ func ParseSize(v string) (int64, error) {
 		for _, suf := range u.suffixes {
 			if rest, ok := strings.CutSuffix(s, suf); ok {
 				s, mult = strings.TrimSpace(rest), u.mult
+				break units
 			}
 		}
 	}

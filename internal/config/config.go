@@ -260,11 +260,14 @@ func (c *Config) Summary() string {
 		c.Listen, target, keys, len(c.Routes), binding, mode, assertion, forwardAuth)
 }
 
-// redactURL returns raw without user information, for logs.
+// redactURL returns raw without user information, for logs. The user name
+// goes too, not only the password: in http://TOKEN@host it is the
+// credential.
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparsable URL)"
 	}
-	return u.Redacted()
+	u.User = nil
+	return u.String()
 }

@@ -1,11 +1,16 @@
 package config
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/approov-gateway/approov"
+	"github.com/approov-gateway/approov/assertion"
 )
 
 func source(t *testing.T, env map[string]string, files map[string]string, args ...string) Source {
@@ -130,5 +135,140 @@ func TestSettingNames(t *testing.T) {
 		if !found {
 			t.Errorf("no setting %s", name)
 		}
+	}
+}
+
+func TestSummary(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(c *Config)
+		want   string
+	}{
+		{"defaults", func(*Config) {},
+			"listen 127.0.0.1:8002, upstream http://127.0.0.1:8000, 1 key(s), 0 route(s), no binding, enforcing, no signed facts, forward-auth off"},
+		{"everything on", func(c *Config) {
+			c.Keys = []Key{{ID: "a", SecretFile: "/a"}, {ID: "b", PublicKeyFile: "/b"}}
+			c.Routes = []Route{{Match: "/a/"}}
+			c.BindingHeaders = []string{"Authorization", "X-Session"}
+			c.Monitor = true
+			c.AssertionSecretFile, c.AssertionAudience = "/assertion", "django"
+			c.ForwardAuthListen = "127.0.0.1:9003"
+		}, "listen 127.0.0.1:8002, upstream http://127.0.0.1:8000, 3 key(s), 1 route(s), binding Authorization+X-Session, monitor mode, signed facts for django, forward-auth at 127.0.0.1:9003/_approov/verify"},
+		{"forward-auth only", func(c *Config) {
+			c.Upstream, c.ForwardAuthOnly, c.Base64Secret, c.Keys = "", true, "", []Key{{Base64Secret: secret}}
+			c.AssertionSecret, c.ForwardAuthPath = secret, "/auth"
+		}, "listen 127.0.0.1:8002, forward-auth only, 1 key(s), 0 route(s), no binding, enforcing, signed facts for approov-backend, forward-auth at /auth"},
+		{"user information redacted", func(c *Config) { c.Upstream = "http://alice:hunter2@127.0.0.1:8000/api" },
+			"listen 127.0.0.1:8002, upstream http://127.0.0.1:8000/api, 1 key(s), 0 route(s), no binding, enforcing, no signed facts, forward-auth off"},
+		{"user alone redacted", func(c *Config) { c.Upstream = "https://ghp_token@example.com" },
+			"listen 127.0.0.1:8002, upstream https://example.com, 1 key(s), 0 route(s), no binding, enforcing, no signed facts, forward-auth off"},
+		{"unparsable upstream", func(c *Config) { c.Upstream = "http://[::1" },
+			"listen 127.0.0.1:8002, upstream (unparsable URL), 1 key(s), 0 route(s), no binding, enforcing, no signed facts, forward-auth off"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Defaults()
+			c.Base64Secret, c.Upstream = secret, "http://127.0.0.1:8000"
+			tt.change(c)
+			if got := c.Summary(); got != tt.want {
+				t.Errorf("Summary\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSummaryNoSecret sets every secret, and every key of the keys list,
+// and checks that the summary shows none.
+func TestSummaryNoSecret(t *testing.T) {
+	const s = "Zq9-SUMMARY-SECRET"
+	c := Defaults()
+	for _, st := range settings {
+		if st.secret {
+			if err := st.value.set(c, s+st.name); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	c.Keys = []Key{{Base64Secret: s}, {Base64URLSecret: s}}
+	c.Upstream = "http://" + s + ":" + s + "@127.0.0.1/"
+	if got := c.Summary(); strings.Contains(got, s) {
+		t.Errorf("Summary shows a secret: %s", got)
+	}
+}
+
+// TestFacts checks the one table of forwarded facts: names and headers are
+// unique, every getter reads its own claim, and Clm is set exactly for the
+// facts an assertion carries in clm, under the fact's name.
+func TestFacts(t *testing.T) {
+	claims := &approov.Claims{
+		Expiry: time.Unix(1700000000, 0), DeviceID: "v-did", IP: "v-ip", AttestationResponse: "v-arc",
+		InstallationPublicKey: "v-ipk", MessageSigningKeyID: "v-mskid", PayloadHash: "v-pay", Issuer: "v-iss", Subject: "v-sub",
+	}
+	var signed assertion.Forwarded
+	names, headers := map[string]bool{}, map[string]bool{}
+	for _, f := range Facts {
+		if names[f.Name] || headers[f.Header] {
+			t.Errorf("%s: name or header %s used twice", f.Name, f.Header)
+		}
+		names[f.Name], headers[f.Header] = true, true
+		if got, ok := FactNamed(f.Name); !ok || got.Header != f.Header {
+			t.Errorf("FactNamed(%q) = %+v, %v", f.Name, got, ok)
+		}
+		switch f.Name {
+		case "result":
+			if f.Get != nil {
+				t.Errorf("result has a getter")
+			}
+		case "exp":
+			if got := f.Get(claims); got != "1700000000" {
+				t.Errorf("exp: %q", got)
+			}
+		default:
+			if got := f.Get(claims); got != "v-"+f.Name {
+				t.Errorf("%s: Get = %q", f.Name, got)
+			}
+		}
+		inClaims := f.Name == "result" || f.Name == "did" || f.Name == "exp"
+		if (f.Clm == nil) != inClaims {
+			t.Errorf("%s: Clm set %v", f.Name, f.Clm != nil)
+			continue
+		}
+		if f.Clm != nil {
+			*f.Clm(&signed) = "v-" + f.Name
+		}
+	}
+	if _, ok := FactNamed("device_id"); ok {
+		t.Error("FactNamed accepts an unknown name")
+	}
+
+	// An assertion carries each clm fact under its name.
+	key := []byte("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+/")
+	k, err := assertion.NewKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := assertion.NewSigner([]*assertion.Key{k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := signer.Sign(&assertion.Claims{ID: assertion.NewID(), Result: assertion.ResultOK, Method: "GET", Target: "/", Forwarded: signed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct{ Clm map[string]string }
+	if err := json.Unmarshal(payload, &body); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range Facts {
+		if f.Clm != nil && body.Clm[f.Name] != "v-"+f.Name {
+			t.Errorf("clm %s = %q, want %q", f.Name, body.Clm[f.Name], "v-"+f.Name)
+		}
+	}
+	if len(body.Clm) != 7 {
+		t.Errorf("clm %v", body.Clm)
 	}
 }

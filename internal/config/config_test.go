@@ -55,41 +55,6 @@ func TestPrecedence(t *testing.T) {
 	}
 }
 
-func TestDotenv(t *testing.T) {
-	vars, err := readDotenvString(t, `
-# comment
-export APPROOV_A=plain
-APPROOV_B = "double quoted # not a comment"
-APPROOV_C='single quoted'
-APPROOV_D=value # trailing comment
-APPROOV_E=
-APPROOV_F="line\nbreak"
-`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]string{"APPROOV_A": "plain", "APPROOV_B": "double quoted # not a comment", "APPROOV_C": "single quoted",
-		"APPROOV_D": "value", "APPROOV_E": "", "APPROOV_F": "line\nbreak"}
-	for k, v := range want {
-		if vars[k] != v {
-			t.Errorf("%s = %q, want %q", k, vars[k], v)
-		}
-	}
-	for _, bad := range []string{"NOEQUALS\n", "A=\"unterminated\n", "A='x' y\n", "BAD NAME=1\n"} {
-		if _, err := readDotenvString(t, bad); err == nil {
-			t.Errorf("%q: no error", bad)
-		}
-	}
-}
-
-func readDotenvString(t *testing.T, content string) (map[string]string, error) {
-	p := filepath.Join(t.TempDir(), ".env")
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return readDotenv(p)
-}
-
 func TestSuggest(t *testing.T) {
 	for in, want := range map[string]string{"upstrem": "upstream", "rotues": "routes", "bindng_headers": "binding_headers", "zzzzzzzz": ""} {
 		got := suggest(in)

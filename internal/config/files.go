@@ -8,9 +8,11 @@ import (
 )
 
 // ReadKeyFile reads a file of key material named by setting (secret_file,
-// public_key_file, keys[0].secret_file, …). It refuses a file that other
-// users may write — whoever can write a key file chooses which tokens
-// pass — and, for secrets, returns a warning when other users may read it.
+// public_key_file, keys[0].secret_file, …). It refuses a file every user
+// may write — whoever can write a key file chooses which tokens pass — and,
+// for secrets, returns a warning when users other than its owner may read
+// it. A group-writable file passes: volumes are often mounted writable by
+// a deployment's group.
 // The mode checked is the target's, so that symbolic links, which
 // Kubernetes mounts secrets as, are judged by what they point to. Errors
 // name the setting, never the path, which is a value.

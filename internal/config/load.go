@@ -248,6 +248,9 @@ func loadYAML(c *Config, path, file string) Problems {
 func scalarText(n *yaml.Node) (string, error) {
 	switch n.Kind {
 	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "", nil // ~, null or nothing: unset, not the text "null"
+		}
 		return n.Value, nil
 	case yaml.SequenceNode:
 		parts := make([]string, 0, len(n.Content))

@@ -554,3 +554,22 @@ func TestUnknownEnvSorted(t *testing.T) {
 		t.Errorf("without Environ: %q", got)
 	}
 }
+
+// TestYAMLNullIsEmpty: ~ and null leave a setting empty, as an empty value
+// does, rather than setting it to the text "~" or "null".
+func TestYAMLNullIsEmpty(t *testing.T) {
+	for _, v := range []string{"~", "null", "Null", ""} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "c.yaml"), []byte("token_prefix: "+v+"\nbinding_headers: "+v+"\nupstream: http://127.0.0.1:9\n"), 0o600)
+		cfg, _, err := Load(Source{Args: []string{"--config", "c.yaml"}, Dir: dir,
+			Getenv: func(k string) (string, bool) {
+				return map[string]string{"APPROOV_BASE64_SECRET": "x"}[k], k == "APPROOV_BASE64_SECRET"
+			}})
+		if err != nil {
+			t.Fatalf("%q: %v", v, err)
+		}
+		if cfg.TokenPrefix != "" || len(cfg.BindingHeaders) != 0 {
+			t.Errorf("%q: token_prefix %q, binding_headers %q", v, cfg.TokenPrefix, cfg.BindingHeaders)
+		}
+	}
+}

@@ -117,18 +117,14 @@ func secretFrom(flagValue, fileFlag string) ([]byte, string, error) {
 	decode := func(s, from string) ([]byte, string, error) {
 		b, err := approov.DecodeSecret(s)
 		if err != nil {
-			return nil, "", fmt.Errorf("%s: %s", from, strings.TrimPrefix(err.Error(), "approov: "))
+			return nil, "", fmt.Errorf("%s: %s", from, config.ErrorText(err))
 		}
 		return b, from, nil
 	}
 	readFile := func(path, from string) ([]byte, string, error) {
 		data, err := os.ReadFile(path)
 		if err != nil {
-			var pe *os.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			return nil, "", fmt.Errorf("%s %s: %v", from, path, err)
+			return nil, "", fmt.Errorf("%s %s: %s", from, path, config.ErrorText(err))
 		}
 		return decode(string(data), from+" "+path)
 	}
@@ -229,7 +225,7 @@ func tokenGen(args []string, stdio IO) int {
 		}
 		signer, err = approovtest.NewSigner(*alg, secret, *kid)
 		if err != nil {
-			return fail(stdio.Stderr, "token gen", exitUsage, "%v", strings.TrimPrefix(err.Error(), "approovtest: "))
+			return fail(stdio.Stderr, "token gen", exitUsage, "%v", config.ErrorText(err))
 		}
 	case approov.RS256, approov.ES256:
 		if *keyFile == "" {
@@ -241,18 +237,18 @@ func tokenGen(args []string, stdio IO) int {
 		}
 		key, err := approovtest.ParsePrivateKey(data)
 		if err != nil {
-			return fail(stdio.Stderr, "token gen", exitUsage, "--key %s: %s", *keyFile, strings.TrimPrefix(err.Error(), "approovtest: "))
+			return fail(stdio.Stderr, "token gen", exitUsage, "--key %s: %s", *keyFile, config.ErrorText(err))
 		}
 		signer, err = approovtest.NewSigner(*alg, key, *kid)
 		if err != nil {
-			return fail(stdio.Stderr, "token gen", exitUsage, "--key %s: %s", *keyFile, strings.TrimPrefix(err.Error(), "approovtest: "))
+			return fail(stdio.Stderr, "token gen", exitUsage, "--key %s: %s", *keyFile, config.ErrorText(err))
 		}
 	default:
 		return fail(stdio.Stderr, "token gen", exitUsage, "--alg %q: want HS256, RS256 or ES256", *alg)
 	}
 	tok, err := signer.Sign(payload)
 	if err != nil {
-		return fail(stdio.Stderr, "token gen", exitUsage, "%v", strings.TrimPrefix(err.Error(), "approovtest: "))
+		return fail(stdio.Stderr, "token gen", exitUsage, "%v", config.ErrorText(err))
 	}
 	fmt.Fprintln(stdio.Stdout, tok)
 	return exitOK
@@ -422,7 +418,7 @@ func tokenCheck(args []string, stdio IO) int {
 			return fail(stdio.Stderr, "token check", exitUsage, "--public-key: %v", err)
 		}
 		if key, err = approov.ParsePublicKey(*kid, data); err != nil {
-			return fail(stdio.Stderr, "token check", exitUsage, "--public-key %s: %s", *publicKey, strings.TrimPrefix(err.Error(), "approov: "))
+			return fail(stdio.Stderr, "token check", exitUsage, "--public-key %s: %s", *publicKey, config.ErrorText(err))
 		}
 	} else {
 		secret, _, err := secretFrom(*secretFlag, *secretFile)
@@ -433,7 +429,7 @@ func tokenCheck(args []string, stdio IO) int {
 			return fail(stdio.Stderr, "token check", exitUsage, "no secret: use --secret, --secret-file, --public-key or APPROOV_BASE64_SECRET")
 		}
 		if key, err = approov.NewSecretKey(*kid, secret); err != nil {
-			return fail(stdio.Stderr, "token check", exitUsage, "%s", strings.TrimPrefix(err.Error(), "approov: "))
+			return fail(stdio.Stderr, "token check", exitUsage, "%s", config.ErrorText(err))
 		}
 	}
 
@@ -458,13 +454,13 @@ func tokenCheck(args []string, stdio IO) int {
 		}
 		b, err := approov.NewBinding(names)
 		if err != nil {
-			return fail(stdio.Stderr, "token check", exitUsage, "%s", strings.TrimPrefix(err.Error(), "approov: "))
+			return fail(stdio.Stderr, "token check", exitUsage, "%s", config.ErrorText(err))
 		}
 		opts = append(opts, approov.WithBinding(b))
 	}
 	v, err := approov.NewVerifier(opts...)
 	if err != nil {
-		return fail(stdio.Stderr, "token check", exitUsage, "%s", strings.TrimPrefix(err.Error(), "approov: "))
+		return fail(stdio.Stderr, "token check", exitUsage, "%s", config.ErrorText(err))
 	}
 	h.Set(approov.DefaultTokenHeader, tok)
 	_, verr := v.VerifyRequest(h)

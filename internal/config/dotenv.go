@@ -20,7 +20,7 @@ func readDotenv(path string) (map[string]string, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf(".env: %v", errorText(err))
+		return nil, fmt.Errorf(".env: %s", ErrorText(err))
 	}
 	defer f.Close()
 	vars := map[string]string{}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 )
 
 // ReadKeyFile reads a file of key material named by setting (secret_file,
@@ -19,7 +20,7 @@ import (
 func ReadKeyFile(setting, path string, secret bool) (data []byte, warning string, err error) {
 	info, err := os.Stat(path)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %v", setting, fileError(err))
+		return nil, "", fmt.Errorf("%s: %s", setting, ErrorText(err))
 	}
 	if !info.Mode().IsRegular() {
 		return nil, "", fmt.Errorf("%s: not a regular file", setting)
@@ -33,16 +34,28 @@ func ReadKeyFile(setting, path string, secret bool) (data []byte, warning string
 	}
 	data, err = os.ReadFile(path)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %v", setting, fileError(err))
+		return nil, "", fmt.Errorf("%s: %s", setting, ErrorText(err))
 	}
 	return data, warning, nil
 }
 
-// fileError is a file error without the path, which the caller names.
-func fileError(err error) error {
+// libraryPrefixes are the prefixes the project's libraries put on their
+// error messages, which a problem that names its setting does not need.
+var libraryPrefixes = []string{"approov: ", "assertion: ", "approovtest: "}
+
+// ErrorText returns err's message as a configuration problem shows it:
+// without the prefix of the library that made it, and, for a file error,
+// without the path, which the problem names by its setting instead.
+func ErrorText(err error) string {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
-		return pe.Err
+		return pe.Err.Error()
 	}
-	return err
+	msg := err.Error()
+	for _, p := range libraryPrefixes {
+		if rest, ok := strings.CutPrefix(msg, p); ok {
+			return rest
+		}
+	}
+	return msg
 }

@@ -194,11 +194,7 @@ func UnknownEnv(src Source) []string {
 func loadYAML(c *Config, path, file string) Problems {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			return Problems{"config file: " + file + ": " + pe.Err.Error()}
-		}
-		return Problems{"config file: " + err.Error()}
+		return Problems{"config file: " + file + ": " + ErrorText(err)}
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -382,13 +378,4 @@ func editDistance(a, b string) int {
 		prev = cur
 	}
 	return prev[len(b)]
-}
-
-// errorText shortens file errors to what a user acts on.
-func errorText(err error) string {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Path + ": " + pe.Err.Error()
-	}
-	return err.Error()
 }

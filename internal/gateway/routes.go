@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/approov-gateway/approov"
 	"github.com/approov-gateway/approov/approovhttp"
@@ -111,7 +110,7 @@ func (g *Gateway) buildRoute(st *state, rc *config.Route, upstreams map[string]*
 		}
 		b, err := approov.NewBinding(headers, opts...)
 		if err != nil {
-			return nil, fmt.Errorf("route %q: %v", name, strings.TrimPrefix(err.Error(), "approov: "))
+			return nil, fmt.Errorf("route %q: %s", name, config.ErrorText(err))
 		}
 		binding = b
 		rt.boundHeaders = b.Headers()

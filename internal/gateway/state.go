@@ -94,7 +94,7 @@ func (g *Gateway) build(cfg *config.Config) (*state, error) {
 	)
 	if err != nil {
 		if len(problems) == 0 {
-			problems = append(problems, strings.TrimPrefix(err.Error(), "approov: "))
+			problems = append(problems, config.ErrorText(err))
 		}
 		// The routes are still built, with a stand-in key, so that their
 		// problems are reported in the same pass; the state is discarded.
@@ -293,7 +293,7 @@ func loadKeys(cfg *config.Config) (keys []*approov.Key, warnings []string, err e
 			return
 		}
 		if err != nil {
-			msg := strings.TrimPrefix(err.Error(), "approov: ")
+			msg := config.ErrorText(err)
 			if where != "" {
 				msg = where + ": " + msg
 			}
@@ -337,11 +337,11 @@ func assertionSigner(cfg *config.Config) (*assertion.Signer, string, error) {
 	}
 	keys, err := assertion.ParseKeys(secret)
 	if err != nil {
-		return nil, warning, fmt.Errorf("%s: %s", where, strings.TrimPrefix(err.Error(), "assertion: "))
+		return nil, warning, fmt.Errorf("%s: %s", where, config.ErrorText(err))
 	}
 	s, err := assertion.NewSigner(keys, assertion.WithAudience(cfg.AssertionAudience), assertion.WithLifetime(cfg.AssertionLifetime))
 	if err != nil {
-		return nil, warning, fmt.Errorf("%s: %s", where, strings.TrimPrefix(err.Error(), "assertion: "))
+		return nil, warning, fmt.Errorf("%s: %s", where, config.ErrorText(err))
 	}
 	return s, warning, nil
 }

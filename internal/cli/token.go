@@ -45,6 +45,10 @@ token check flags:
   --header 'NAME: VALUE'
                         check binding to these request headers (repeatable, in order)
   --public-key FILE     verify RS256/ES256 with a PEM public key instead of a secret
+  --config FILE         the YAML configuration whose keys serve uses (default:
+                        APPROOV_CONFIG); without --secret, --secret-file or
+                        --public-key, check reads every key serve would, from
+                        the file, the environment and ./.env
   --leeway DURATION     clock skew allowed
   --json                machine-readable output
 Exit status of check: 0 valid, 1 invalid, 2 usage or configuration error.
@@ -394,6 +398,7 @@ func tokenCheck(args []string, stdio IO) int {
 	secretFile := fs.String("secret-file", "", "")
 	publicKey := fs.String("public-key", "", "")
 	kid := fs.String("kid", "", "")
+	configFile := fs.String("config", "", "")
 	leeway := fs.Duration("leeway", 0, "")
 	asJSON := fs.Bool("json", false, "")
 	var binds, headers listFlag
@@ -411,29 +416,42 @@ func tokenCheck(args []string, stdio IO) int {
 		return fail(stdio.Stderr, "token check", exitUsage, "use --bind or --header, not both")
 	}
 
-	var key *approov.Key
-	if *publicKey != "" {
+	var keys []*approov.Key
+	switch {
+	case *publicKey != "":
 		data, err := os.ReadFile(*publicKey)
 		if err != nil {
 			return fail(stdio.Stderr, "token check", exitUsage, "--public-key: %v", err)
 		}
-		if key, err = approov.ParsePublicKey(*kid, data); err != nil {
+		key, err := approov.ParsePublicKey(*kid, data)
+		if err != nil {
 			return fail(stdio.Stderr, "token check", exitUsage, "--public-key %s: %s", *publicKey, config.ErrorText(err))
 		}
-	} else {
+		keys = append(keys, key)
+	case *secretFlag != "" || *secretFile != "":
 		secret, _, err := secretFrom(*secretFlag, *secretFile)
 		if err != nil {
 			return fail(stdio.Stderr, "token check", exitUsage, "%v", err)
 		}
-		if secret == nil {
-			return fail(stdio.Stderr, "token check", exitUsage, "no secret: use --secret, --secret-file, --public-key or APPROOV_BASE64_SECRET")
-		}
-		if key, err = approov.NewSecretKey(*kid, secret); err != nil {
+		key, err := approov.NewSecretKey(*kid, secret)
+		if err != nil {
 			return fail(stdio.Stderr, "token check", exitUsage, "%s", config.ErrorText(err))
+		}
+		keys = append(keys, key)
+	default:
+		// Every key serve would verify with, read the way serve reads it.
+		cfg, err := config.LoadKeySettings(config.OSSource(nil), *configFile)
+		if err != nil {
+			printProblems(stdio.Stderr, err)
+			return exitUsage
+		}
+		if keys, _, err = config.LoadKeys(cfg); err != nil {
+			printProblems(stdio.Stderr, err)
+			return exitUsage
 		}
 	}
 
-	opts := []approov.Option{approov.WithKeys(key), approov.WithLeeway(*leeway)}
+	opts := []approov.Option{approov.WithKeys(keys...), approov.WithLeeway(*leeway)}
 	h := http.Header{}
 	if len(binds) > 0 || len(headers) > 0 {
 		var names []string

@@ -174,6 +174,28 @@ func TestTokenSecretSources(t *testing.T) {
 	}
 }
 
+// TestTokenCheckReadsServeKeys: without a key flag, token check verifies
+// with every key serve would: the keys list of the YAML file too.
+func TestTokenCheckReadsServeKeys(t *testing.T) {
+	isolate(t)
+	_, first := newSecret()
+	raw, second := newSecret()
+	writeFile(t, "next.txt", second+"\n", 0o600)
+	writeFile(t, "gateway.yaml", "base64_secret: "+first+"\nkeys:\n  - id: next\n    secret_file: next.txt\n", 0o600)
+	tok := gen(t, "--secret", base64.RawURLEncoding.EncodeToString(raw), "--kid", "next")
+	if code, stdout, stderr := run(t, "", "token", "check", "--config", "gateway.yaml", tok); code != 0 {
+		t.Fatalf("token check --config with a key from the keys list: %d\n%s%s", code, stdout, stderr)
+	}
+	t.Setenv("APPROOV_CONFIG", "gateway.yaml")
+	if code, _, _ := run(t, "", "token", "check", tok); code != 0 {
+		t.Fatalf("token check with APPROOV_CONFIG: %d", code)
+	}
+	writeFile(t, "broken.yaml", "keys:\n  - id: x\n", 0o600)
+	if code, _, stderr := run(t, "", "token", "check", "--config", "broken.yaml", tok); code != 2 || !strings.Contains(stderr, "keys[0]: set exactly one of") {
+		t.Fatalf("token check with a broken keys list: %d %s", code, stderr)
+	}
+}
+
 // TestTokenUsageErrors: bad input is one line on stderr and status 2, and
 // never echoes a secret.
 func TestTokenUsageErrors(t *testing.T) {
@@ -225,7 +247,7 @@ func TestTokenUsageErrors(t *testing.T) {
 			"approov-gateway token gen: --key key.pem: no PEM block in private key\n"},
 		{"gen with an unknown flag", "", []string{"token", "gen", "--frobnicate"}, "", ""},
 		{"check without secret", "", []string{"token", "check", tok}, "",
-			"approov-gateway token check: no secret: use --secret, --secret-file, --public-key or APPROOV_BASE64_SECRET\n"},
+			"approov-gateway: no key: set APPROOV_BASE64_SECRET (from `approov secret -get base64`), APPROOV_SECRET_FILE or APPROOV_PUBLIC_KEY_FILE\n"},
 		{"check with a bad secret", "", []string{"token", "check", tok, "--secret", leak}, "",
 			"approov-gateway token check: --secret: secret is neither base64 nor base64url\n"},
 		{"check with a weak secret", "", []string{"token", "check", tok, "--secret", strings.Repeat("A", 88)}, "",

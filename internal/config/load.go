@@ -126,15 +126,30 @@ func Load(src Source) (*Config, *Flags, error) {
 		}
 	})
 
+	c, problems := read(src, setFlags["config"])
+	for _, s := range settings {
+		if v, ok := setFlags[FlagName(s.name)]; ok {
+			if err := s.value.set(c, v); err != nil {
+				problems = append(problems, "--"+FlagName(s.name)+": "+err.Error())
+			}
+		}
+	}
+	problems = append(problems, c.validate()...)
+	if len(problems) > 0 {
+		return c, flags, problems
+	}
+	return c, flags, nil
+}
+
+// read applies the defaults, the YAML file (file, or APPROOV_CONFIG when
+// file is empty), and the environment with .env, collecting problems.
+func read(src Source, file string) (*Config, Problems) {
 	var problems Problems
 	c := Defaults()
-
 	lookup, err := src.lookup()
 	if err != nil {
 		problems = append(problems, err.Error())
 	}
-
-	file := setFlags["config"]
 	if file == "" {
 		file, _, _ = lookup("APPROOV_CONFIG")
 	}
@@ -153,18 +168,20 @@ func Load(src Source) (*Config, *Flags, error) {
 			}
 		}
 	}
-	for _, s := range settings {
-		if v, ok := setFlags[FlagName(s.name)]; ok {
-			if err := s.value.set(c, v); err != nil {
-				problems = append(problems, "--"+FlagName(s.name)+": "+err.Error())
-			}
-		}
-	}
-	problems = append(problems, c.validate()...)
+	return c, problems
+}
+
+// LoadKeySettings reads the settings as serve does — the YAML file named
+// by file, or by APPROOV_CONFIG when file is empty, .env and the
+// environment — but no flags, and checks only what [LoadKeys] needs: for
+// commands such as token check, which verify with the keys serve would.
+func LoadKeySettings(src Source, file string) (*Config, error) {
+	c, problems := read(src, file)
+	c.validateKeys(func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) })
 	if len(problems) > 0 {
-		return c, flags, problems
+		return c, problems
 	}
-	return c, flags, nil
+	return c, nil
 }
 
 // UnknownEnv lists APPROOV_* variables in the environment that name no

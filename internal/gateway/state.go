@@ -77,7 +77,7 @@ func (g *Gateway) build(cfg *config.Config) (*state, error) {
 		st.facts = append(st.facts, fact{Fact: f, header: http.CanonicalHeaderKey(cfg.ForwardHeaderPrefix + f.Header)})
 	}
 
-	keys, warnings, err := loadKeys(cfg)
+	keys, warnings, err := config.LoadKeys(cfg)
 	st.warnings = append(st.warnings, warnings...)
 	if err != nil {
 		problems = append(problems, problemLines(err)...)
@@ -250,74 +250,6 @@ func probePath(pattern string) string {
 func (st *state) lookup(r *http.Request) http.Handler {
 	h, _ := st.mux.Handler(r)
 	return h
-}
-
-// loadKeys reads every configured verification key; warnings are about
-// key files other users can read.
-func loadKeys(cfg *config.Config) (keys []*approov.Key, warnings []string, err error) {
-	var problems config.Problems
-	// name gives the setting as the user wrote it: the environment
-	// variable for top-level keys, the YAML path for the keys list.
-	load := func(name func(setting string) string, id, b64, b64url, file, pubFile string) {
-		var k *approov.Key
-		var err error
-		var where string
-		switch {
-		case b64 != "":
-			where = name("base64_secret")
-			k, err = secretKey(id, b64)
-		case b64url != "":
-			where = name("base64url_secret")
-			k, err = secretKey(id, b64url)
-		case file != "":
-			where = name("secret_file")
-			var data []byte
-			var warning string
-			if data, warning, err = config.ReadKeyFile(where, file, true); err == nil {
-				k, err = secretKey(id, string(data))
-			} else {
-				where = ""
-			}
-			if warning != "" {
-				warnings = append(warnings, warning)
-			}
-		case pubFile != "":
-			where = name("public_key_file")
-			var data []byte
-			if data, _, err = config.ReadKeyFile(where, pubFile, false); err == nil {
-				k, err = approov.ParsePublicKey(id, data)
-			} else {
-				where = ""
-			}
-		default:
-			return
-		}
-		if err != nil {
-			msg := config.ErrorText(err)
-			if where != "" {
-				msg = where + ": " + msg
-			}
-			problems = append(problems, msg)
-			return
-		}
-		keys = append(keys, k)
-	}
-	load(config.EnvName, cfg.KeyID, cfg.Base64Secret, cfg.Base64URLSecret, cfg.SecretFile, cfg.PublicKeyFile)
-	for i, k := range cfg.Keys {
-		load(func(s string) string { return fmt.Sprintf("keys[%d].%s", i, s) }, k.ID, k.Base64Secret, k.Base64URLSecret, k.SecretFile, k.PublicKeyFile)
-	}
-	if len(problems) > 0 {
-		return keys, warnings, problems
-	}
-	return keys, warnings, nil
-}
-
-func secretKey(id, encoded string) (*approov.Key, error) {
-	secret, err := approov.DecodeSecret(encoded)
-	if err != nil {
-		return nil, err
-	}
-	return approov.NewSecretKey(id, secret)
 }
 
 // assertionSigner returns the signer of the Approov-Assertion header, or

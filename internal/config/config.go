@@ -170,10 +170,10 @@ type Fact struct {
 	Clm func(*assertion.Forwarded) *string
 }
 
-// Facts is the one table of the facts the gateway can forward. The
+// facts is the one table of the facts the gateway can forward. The
 // forwarded headers, the assertion's clm, validation of forward_claims and
 // docs/CONFIGURATION.md all derive from it.
-var Facts = []Fact{
+var facts = []Fact{
 	{Name: "result", Header: "Result"},
 	{Name: "did", Header: "Device-Id", Get: func(c *approov.Claims) string { return c.DeviceID }},
 	{Name: "exp", Header: "Token-Expiry", Get: func(c *approov.Claims) string { return strconv.FormatInt(c.Expiry.Unix(), 10) }},
@@ -195,7 +195,7 @@ var Facts = []Fact{
 
 // FactNamed returns the fact forward_claims calls name.
 func FactNamed(name string) (Fact, bool) {
-	for _, f := range Facts {
+	for _, f := range facts {
 		if f.Name == name {
 			return f, true
 		}
@@ -204,8 +204,8 @@ func FactNamed(name string) (Fact, bool) {
 }
 
 func factNames() []string {
-	names := make([]string, len(Facts))
-	for i, f := range Facts {
+	names := make([]string, len(facts))
+	for i, f := range facts {
 		names[i] = f.Name
 	}
 	return names

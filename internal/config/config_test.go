@@ -171,7 +171,7 @@ func TestFacts(t *testing.T) {
 	}
 	var signed assertion.Forwarded
 	names, headers := map[string]bool{}, map[string]bool{}
-	for _, f := range Facts {
+	for _, f := range facts {
 		if names[f.Name] || headers[f.Header] {
 			t.Errorf("%s: name or header %s used twice", f.Name, f.Header)
 		}
@@ -228,7 +228,7 @@ func TestFacts(t *testing.T) {
 	if err := json.Unmarshal(payload, &body); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range Facts {
+	for _, f := range facts {
 		if f.Clm != nil && body.Clm[f.Name] != "v-"+f.Name {
 			t.Errorf("clm %s = %q, want %q", f.Name, body.Clm[f.Name], "v-"+f.Name)
 		}

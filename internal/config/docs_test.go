@@ -16,7 +16,7 @@ const (
 )
 
 // TestDocumented keeps docs/CONFIGURATION.md in step with the code: its
-// settings table is the one SettingsMarkdown generates from the settings
+// settings table is the one settingsMarkdown generates from the settings
 // table, and every forwarded fact's header is named.
 func TestDocumented(t *testing.T) {
 	path := filepath.Join("..", "..", "docs", "CONFIGURATION.md")
@@ -29,7 +29,7 @@ func TestDocumented(t *testing.T) {
 	if begin < 0 || end < begin {
 		t.Fatalf("docs/CONFIGURATION.md lacks the settings table markers")
 	}
-	want := doc[:begin+len(tableBegin)] + SettingsMarkdown() + doc[end:]
+	want := doc[:begin+len(tableBegin)] + settingsMarkdown() + doc[end:]
 	if want != doc {
 		if *update {
 			if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
@@ -39,7 +39,7 @@ func TestDocumented(t *testing.T) {
 			t.Errorf("docs/CONFIGURATION.md's settings table is not the generated one: run go test ./internal/config -run TestDocumented -update")
 		}
 	}
-	for _, f := range Facts {
+	for _, f := range facts {
 		if !strings.Contains(doc, "`Approov-"+f.Header+"`") {
 			t.Errorf("docs/CONFIGURATION.md does not name the header of %s", f.Name)
 		}

@@ -57,7 +57,7 @@ func LoadKeys(cfg *Config) (keys []*approov.Key, warnings []string, err error) {
 		}
 		keys = append(keys, k)
 	}
-	load(EnvName, cfg.KeyID, cfg.Base64Secret, cfg.Base64URLSecret, cfg.SecretFile, cfg.PublicKeyFile)
+	load(envName, cfg.KeyID, cfg.Base64Secret, cfg.Base64URLSecret, cfg.SecretFile, cfg.PublicKeyFile)
 	for i, k := range cfg.Keys {
 		load(func(s string) string { return fmt.Sprintf("keys[%d].%s", i, s) }, k.ID, k.Base64Secret, k.Base64URLSecret, k.SecretFile, k.PublicKeyFile)
 	}

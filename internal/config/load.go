@@ -74,8 +74,8 @@ func NewFlagSet(name string) (*flag.FlagSet, *Flags, map[string]*string) {
 		if s.secret {
 			continue
 		}
-		usage := s.usage + " (" + EnvName(s.name) + ")"
-		values[s.name] = fs.String(FlagName(s.name), s.def, usage)
+		usage := s.usage + " (" + envName(s.name) + ")"
+		values[s.name] = fs.String(flagName(s.name), s.def, usage)
 	}
 	values["config"] = fs.String("config", "", "YAML configuration file (APPROOV_CONFIG)")
 	f := &Flags{}
@@ -128,9 +128,9 @@ func Load(src Source) (*Config, *Flags, error) {
 
 	c, problems := read(src, setFlags["config"])
 	for _, s := range settings {
-		if v, ok := setFlags[FlagName(s.name)]; ok {
+		if v, ok := setFlags[flagName(s.name)]; ok {
 			if err := s.value.set(c, v); err != nil {
-				problems = append(problems, "--"+FlagName(s.name)+": "+err.Error())
+				problems = append(problems, "--"+flagName(s.name)+": "+err.Error())
 			}
 		}
 	}
@@ -162,7 +162,7 @@ func read(src Source, file string) (*Config, Problems) {
 		problems = append(problems, loadYAML(c, path, file)...)
 	}
 	for _, s := range settings {
-		if v, from, ok := lookup(EnvName(s.name)); ok {
+		if v, from, ok := lookup(envName(s.name)); ok {
 			if err := s.value.set(c, v); err != nil {
 				problems = append(problems, from+": "+err.Error())
 			}
@@ -189,7 +189,7 @@ func LoadKeySettings(src Source, file string) (*Config, error) {
 func UnknownEnv(src Source) []string {
 	known := map[string]bool{"APPROOV_CONFIG": true}
 	for _, s := range settings {
-		known[EnvName(s.name)] = true
+		known[envName(s.name)] = true
 	}
 	var unknown []string
 	if src.Environ == nil {

@@ -242,10 +242,10 @@ func TestLoadNeverEchoesValues(t *testing.T) {
 	var args []string
 	for _, s := range settings {
 		fmt.Fprintf(&yaml, "%s: %s\n", s.name, leak)
-		fmt.Fprintf(&dotenv, "%s=%s\n", EnvName(s.name), leak)
-		env[EnvName(s.name)] = leak
+		fmt.Fprintf(&dotenv, "%s=%s\n", envName(s.name), leak)
+		env[envName(s.name)] = leak
 		if !s.secret {
-			args = append(args, "--"+FlagName(s.name)+"="+leak)
+			args = append(args, "--"+flagName(s.name)+"="+leak)
 		}
 	}
 	line := func(name string) int {
@@ -261,11 +261,11 @@ func TestLoadNeverEchoesValues(t *testing.T) {
 		src   Source
 		where func(name string) string
 	}{
-		{"environment", source(t, env, nil), func(n string) string { return EnvName(n) }},
-		{".env", source(t, nil, map[string]string{".env": dotenv.String()}), func(n string) string { return ".env " + EnvName(n) }},
+		{"environment", source(t, env, nil), func(n string) string { return envName(n) }},
+		{".env", source(t, nil, map[string]string{".env": dotenv.String()}), func(n string) string { return ".env " + envName(n) }},
 		{"yaml", source(t, map[string]string{"APPROOV_CONFIG": "c.yaml"}, map[string]string{"c.yaml": yaml.String()}),
 			func(n string) string { return fmt.Sprintf("c.yaml:%d: %s", line(n), n) }},
-		{"flags", source(t, nil, nil, args...), func(n string) string { return "--" + FlagName(n) }},
+		{"flags", source(t, nil, nil, args...), func(n string) string { return "--" + flagName(n) }},
 	}
 	for _, src := range sources {
 		t.Run(src.name, func(t *testing.T) {

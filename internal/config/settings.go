@@ -34,11 +34,11 @@ type value interface {
 	get(c *Config) any
 }
 
-// EnvName returns the environment variable of the setting name.
-func EnvName(name string) string { return "APPROOV_" + strings.ToUpper(name) }
+// envName returns the environment variable of the setting name.
+func envName(name string) string { return "APPROOV_" + strings.ToUpper(name) }
 
-// FlagName returns the flag of the setting name.
-func FlagName(name string) string { return strings.ReplaceAll(name, "_", "-") }
+// flagName returns the flag of the setting name.
+func flagName(name string) string { return strings.ReplaceAll(name, "_", "-") }
 
 var settings = []setting{
 	{name: "base64_secret", secret: true, usage: "the Approov secret, base64-encoded (from `approov secret -get base64`)",
@@ -236,7 +236,7 @@ type sizeValue func(*Config) *int64
 
 func size(f func(*Config) *int64) value { return sizeValue(f) }
 func (f sizeValue) set(c *Config, v string) error {
-	n, err := ParseSize(v)
+	n, err := parseSize(v)
 	if err != nil {
 		return err
 	}
@@ -245,9 +245,9 @@ func (f sizeValue) set(c *Config, v string) error {
 }
 func (f sizeValue) get(c *Config) any { return *f(c) }
 
-// ParseSize reads a size in bytes: a whole number, optionally followed by
+// parseSize reads a size in bytes: a whole number, optionally followed by
 // KiB, MiB or GiB (or k, m, g, as nginx writes them; powers of 1024).
-func ParseSize(v string) (int64, error) {
+func parseSize(v string) (int64, error) {
 	s := strings.TrimSpace(v)
 	mult := int64(1)
 	// One unit at most: "1mk" is a typo, not a kibi-mebibyte.
@@ -355,23 +355,23 @@ type Setting struct {
 func Settings() []Setting {
 	out := make([]Setting, len(settings))
 	for i, s := range settings {
-		f := "--" + FlagName(s.name)
+		f := "--" + flagName(s.name)
 		if s.secret {
 			f = ""
 		}
-		out[i] = Setting{Name: s.name, Env: EnvName(s.name), Flag: f, Default: s.def, Usage: s.usage, Secret: s.secret}
+		out[i] = Setting{Name: s.name, Env: envName(s.name), Flag: f, Default: s.def, Usage: s.usage, Secret: s.secret}
 	}
 	return out
 }
 
-// SettingsMarkdown returns the settings as the Markdown table of
+// settingsMarkdown returns the settings as the Markdown table of
 // docs/CONFIGURATION.md, which is generated from it (go test
 // ./internal/config -run TestDocumented -update).
-func SettingsMarkdown() string {
+func settingsMarkdown() string {
 	var b strings.Builder
 	b.WriteString("| name | environment | flag | default | reload | meaning |\n|---|---|---|---|---|---|\n")
 	for _, s := range settings {
-		flag := "`--" + FlagName(s.name) + "`"
+		flag := "`--" + flagName(s.name) + "`"
 		if s.secret {
 			flag = "—"
 		}
@@ -383,7 +383,7 @@ func SettingsMarkdown() string {
 		if s.restart {
 			reload = "restart"
 		}
-		fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s | %s | %s |\n", s.name, EnvName(s.name), flag, def, reload, strings.ReplaceAll(s.usage, "|", "\\|"))
+		fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s | %s | %s |\n", s.name, envName(s.name), flag, def, reload, strings.ReplaceAll(s.usage, "|", "\\|"))
 	}
 	return b.String()
 }

@@ -29,8 +29,8 @@ func TestParseSize(t *testing.T) {
 		{"4611686018427387904", 1 << 62},
 	}
 	for _, tt := range good {
-		if got, err := ParseSize(tt.in); err != nil || got != tt.want {
-			t.Errorf("ParseSize(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
+		if got, err := parseSize(tt.in); err != nil || got != tt.want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
 		}
 	}
 	bad := []string{
@@ -42,13 +42,13 @@ func TestParseSize(t *testing.T) {
 		leak, leak + "MiB",
 	}
 	for _, in := range bad {
-		got, err := ParseSize(in)
+		got, err := parseSize(in)
 		if err == nil {
-			t.Errorf("ParseSize(%q) = %d, want an error", in, got)
+			t.Errorf("parseSize(%q) = %d, want an error", in, got)
 			continue
 		}
 		if err.Error() != "not a size (use for example 65536, 64KiB or 1MiB)" {
-			t.Errorf("ParseSize(%q): error %q", in, err)
+			t.Errorf("parseSize(%q): error %q", in, err)
 		}
 	}
 }
@@ -113,7 +113,7 @@ func TestRestartOnly(t *testing.T) {
 
 // TestSettingsMarkdown: every setting is one row, secrets have no flag.
 func TestSettingsMarkdown(t *testing.T) {
-	md := SettingsMarkdown()
+	md := settingsMarkdown()
 	rows := strings.Split(strings.TrimSuffix(md, "\n"), "\n")
 	if len(rows) != 2+len(settings) {
 		t.Fatalf("%d rows for %d settings", len(rows)-2, len(settings))
@@ -128,12 +128,12 @@ func TestSettingsMarkdown(t *testing.T) {
 			t.Errorf("%s: row %q has %d cells", s.name, row, len(cells))
 			continue
 		}
-		wantFlag := "`--" + FlagName(s.name) + "`"
+		wantFlag := "`--" + flagName(s.name) + "`"
 		if s.secret {
 			wantFlag = "—"
 		}
 		wantReload := map[bool]string{true: "restart", false: "live"}[s.restart]
-		if cells[0] != "| `"+s.name+"`" || cells[1] != "`"+EnvName(s.name)+"`" || cells[2] != wantFlag || cells[4] != wantReload {
+		if cells[0] != "| `"+s.name+"`" || cells[1] != "`"+envName(s.name)+"`" || cells[2] != wantFlag || cells[4] != wantReload {
 			t.Errorf("row %q", row)
 		}
 	}
@@ -144,7 +144,7 @@ func TestSettingsMarkdown(t *testing.T) {
 func TestFlagSet(t *testing.T) {
 	fs, _, values := NewFlagSet("serve")
 	for _, s := range Settings() {
-		f := fs.Lookup(strings.TrimPrefix(FlagName(s.Name), "--"))
+		f := fs.Lookup(strings.TrimPrefix(flagName(s.Name), "--"))
 		switch {
 		case s.Secret && (f != nil || s.Flag != ""):
 			t.Errorf("secret %s has a flag", s.Name)

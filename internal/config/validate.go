@@ -11,9 +11,9 @@ import (
 	"time"
 )
 
-// MaxAssertionLifetime is the longest assertion_lifetime accepted: the
+// maxAssertionLifetime is the longest assertion_lifetime accepted: the
 // default maximum of the verifiers in docs/ASSERTION.md.
-const MaxAssertionLifetime = 5 * time.Minute
+const maxAssertionLifetime = 5 * time.Minute
 
 // validate checks what single settings cannot: consistency, addresses,
 // URLs and routes. Keys are checked when they are loaded (see the
@@ -43,8 +43,8 @@ func (c *Config) validate() Problems {
 	if c.AssertionAudience == "" {
 		add("assertion_audience is empty")
 	}
-	if c.AssertionLifetime < time.Second || c.AssertionLifetime > MaxAssertionLifetime {
-		add("assertion_lifetime: want from 1s to %v", MaxAssertionLifetime)
+	if c.AssertionLifetime < time.Second || c.AssertionLifetime > maxAssertionLifetime {
+		add("assertion_lifetime: want from 1s to %v", maxAssertionLifetime)
 	}
 	if c.MaxHeaderBytes < 1024 {
 		add("max_header_bytes: want at least 1024")

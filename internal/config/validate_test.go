@@ -142,8 +142,8 @@ func TestValidate(t *testing.T) {
 		{"assertion_lifetime 0", func(c *Config) { c.AssertionLifetime = 0 }, []string{problemLifetime}},
 		{"assertion_lifetime under 1s", func(c *Config) { c.AssertionLifetime = time.Second - 1 }, []string{problemLifetime}},
 		{"assertion_lifetime 1s", func(c *Config) { c.AssertionLifetime = time.Second }, nil},
-		{"assertion_lifetime 5m", func(c *Config) { c.AssertionLifetime = MaxAssertionLifetime }, nil},
-		{"assertion_lifetime over 5m", func(c *Config) { c.AssertionLifetime = MaxAssertionLifetime + time.Second }, []string{problemLifetime}},
+		{"assertion_lifetime 5m", func(c *Config) { c.AssertionLifetime = maxAssertionLifetime }, nil},
+		{"assertion_lifetime over 5m", func(c *Config) { c.AssertionLifetime = maxAssertionLifetime + time.Second }, []string{problemLifetime}},
 
 		// Limits and timeouts.
 		{"max_header_bytes 1023", func(c *Config) { c.MaxHeaderBytes = 1023 }, []string{"max_header_bytes: want at least 1024"}},

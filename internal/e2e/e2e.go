@@ -102,15 +102,15 @@ func FreeAddr(t testing.TB) string {
 	return addr
 }
 
-// Enabled reports whether tests that run outside programs are switched on
+// enabled reports whether tests that run outside programs are switched on
 // (APPROOV_E2E=1).
-func Enabled() bool { return os.Getenv("APPROOV_E2E") == "1" }
+func enabled() bool { return os.Getenv("APPROOV_E2E") == "1" }
 
 // Require skips the test unless APPROOV_E2E=1, and then fails it unless
 // every named program is installed.
 func Require(t testing.TB, programs ...string) {
 	t.Helper()
-	if !Enabled() {
+	if !enabled() {
 		t.Skipf("needs %s: set APPROOV_E2E=1 to run it (./scripts/test installs them and does)", strings.Join(programs, ", "))
 	}
 	for _, p := range programs {

@@ -23,20 +23,20 @@ import (
 
 var expectRe = regexp.MustCompile(`#\s*expect\s+(\d{3})\s*$`)
 
-// Blocks returns the code blocks of the markdown file whose info string is
+// blocks returns the code blocks of the markdown file whose info string is
 // info, in order.
-func Blocks(t testing.TB, file, info string) []string {
+func blocks(t testing.TB, file, info string) []string {
 	t.Helper()
-	blocks, err := ReadBlocks(file, info)
+	found, err := readBlocks(file, info)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return blocks
+	return found
 }
 
-// ReadBlocks returns the code blocks of file, a path from the repository
+// readBlocks returns the code blocks of file, a path from the repository
 // root, whose info string is info; none is an error.
-func ReadBlocks(file, info string) ([]string, error) {
+func readBlocks(file, info string) ([]string, error) {
 	data, err := os.ReadFile(filepath.Join(RepoRoot(), file))
 	if err != nil {
 		return nil, err
@@ -67,7 +67,7 @@ func ReadBlocks(file, info string) ([]string, error) {
 // Block returns the one code block of file tagged info.
 func Block(t testing.TB, file, info string) string {
 	t.Helper()
-	blocks := Blocks(t, file, info)
+	blocks := blocks(t, file, info)
 	if len(blocks) != 1 {
 		t.Fatalf("%s has %d ```%s blocks, want 1", file, len(blocks), info)
 	}
@@ -97,7 +97,7 @@ __expect() {
   printf 'ok %s  %s\n' "$want" "$cmd"
 }
 `)
-	for i, block := range Blocks(t, file, "sh run") {
+	for i, block := range blocks(t, file, "sh run") {
 		fmt.Fprintf(&b, "\n# --- block %d\n", i+1)
 		for _, line := range strings.Split(strings.TrimRight(block, "\n"), "\n") {
 			trimmed := strings.TrimSpace(line)
@@ -127,7 +127,7 @@ func shellQuote(s string) string {
 // tested"), with the guide's addresses — Django 127.0.0.1:8000, the gateway
 // 127.0.0.1:8002, the front 127.0.0.1:8080 — replaced by the given ones.
 func FrontConfig(info, django, gateway, listen string) (string, error) {
-	blocks, err := ReadBlocks("docs/quickstart-nginx.md", info)
+	blocks, err := readBlocks("docs/quickstart-nginx.md", info)
 	if err != nil {
 		return "", err
 	}

@@ -169,7 +169,7 @@ func TestForwardAuthNotOnTheProxyListener(t *testing.T) {
 
 	// forward_auth_listen serves it beside the proxy.
 	fa := newTestGateway(t, publicUnderProtected, "APPROOV_FORWARD_AUTH_LISTEN=127.0.0.1:0")
-	srv := httptest.NewServer(fa.ForwardAuthHandler())
+	srv := httptest.NewServer(fa.forwardAuthHandler())
 	defer srv.Close()
 	if r := rawDo(t, srv.Listener.Addr().String(), "GET", "/_approov/verify", check); r.status != 200 || r.header.Get("Approov-Result") != "public" {
 		t.Fatalf("forward_auth_listen: %d %v", r.status, r.header)

@@ -49,7 +49,7 @@ type Options struct {
 	// Logger receives the gateway's log; nil discards it.
 	Logger *slog.Logger
 	// Load reads the configuration again, from the same sources as the
-	// first time, for [Gateway.Reload]. Without it, reloads fail.
+	// first time, for reload. Without it, reloads fail.
 	Load func() (*config.Config, error)
 }
 
@@ -87,12 +87,12 @@ func Check(cfg *config.Config) (warnings []string, err error) {
 	return st.warnings, nil
 }
 
-// Reload replaces the configuration with a freshly loaded one. If loading
+// reload replaces the configuration with a freshly loaded one. If loading
 // fails, or the configuration is bad, the gateway keeps serving with the
-// old one and Reload returns why. Requests in flight finish under the
+// old one and reload returns why. Requests in flight finish under the
 // configuration they started with. It returns the settings that changed
 // but apply only after a restart.
-func (g *Gateway) Reload() (restartOnly []string, err error) {
+func (g *Gateway) reload() (restartOnly []string, err error) {
 	if g.load == nil {
 		return nil, errors.New("no configuration source to reload from")
 	}

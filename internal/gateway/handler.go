@@ -13,9 +13,9 @@ import (
 // forward-auth endpoint when forward_auth_only is set.
 func (g *Gateway) Handler() http.Handler { return g }
 
-// ForwardAuthHandler returns the handler of forward_auth_listen: the
+// forwardAuthHandler returns the handler of forward_auth_listen: the
 // forward-auth endpoint alone.
-func (g *Gateway) ForwardAuthHandler() http.Handler {
+func (g *Gateway) forwardAuthHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		g.front(g.state.Load(), w, r, g.serveForwardAuth)
 	})

@@ -47,10 +47,10 @@ func (g *Gateway) Listen() error {
 	}
 	wants := []want{{"listen", cfg.Listen, g.Handler()}}
 	if cfg.ForwardAuthListen != "off" {
-		wants = append(wants, want{"forward_auth_listen", cfg.ForwardAuthListen, g.ForwardAuthHandler()})
+		wants = append(wants, want{"forward_auth_listen", cfg.ForwardAuthListen, g.forwardAuthHandler()})
 	}
 	if cfg.AdminListen != "off" {
-		wants = append(wants, want{"admin_listen", cfg.AdminListen, g.AdminHandler()})
+		wants = append(wants, want{"admin_listen", cfg.AdminListen, g.adminHandler()})
 	}
 	var opened []listener
 	for _, w := range wants {
@@ -157,7 +157,7 @@ func offIfEmpty(addr string) string {
 
 // reloadAndLog reloads and says what happened.
 func (g *Gateway) reloadAndLog() {
-	changed, err := g.Reload()
+	changed, err := g.reload()
 	if err != nil {
 		g.log.Error("configuration reload refused; still serving the previous one", "problems", problemLines(err))
 		return
@@ -208,9 +208,9 @@ func (g *Gateway) newServer(h http.Handler) *http.Server {
 	}
 }
 
-// AdminHandler serves /healthz (the process is up), /readyz (a
+// adminHandler serves /healthz (the process is up), /readyz (a
 // configuration is loaded and the gateway is not draining) and /metrics.
-func (g *Gateway) AdminHandler() http.Handler {
+func (g *Gateway) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeStatus(w, http.StatusOK, "ok")

@@ -21,7 +21,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/http/httputil"
@@ -292,21 +291,9 @@ func freeAddr() string {
 	return addr
 }
 
-// waitHTTP waits until url answers anything. It polls every 2 ms, since
-// start-up time is measured with it.
-func waitHTTP(url string) error {
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(url)
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			return nil
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	return fmt.Errorf("%s did not answer within 20s", url)
-}
+// waitHTTP waits until url answers anything; start-up time is measured
+// with it.
+func waitHTTP(url string) error { return e2e.WaitReady(url, 20*time.Second) }
 
 // scenario is one load run target.
 type scenario struct {

@@ -251,6 +251,22 @@ func (p *Proc) WaitOutput(t testing.TB, s string, d time.Duration) {
 	}
 }
 
+// WaitReady waits up to within for url to answer at all, polling every 2
+// ms: quickly enough that the benchmark harness times start-up with it.
+func WaitReady(url string, within time.Duration) error {
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return nil
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return fmt.Errorf("%s did not answer within %v", url, within)
+}
+
 // WaitHTTP waits up to d for url to answer with status want, failing early
 // if proc (when not nil) exits.
 func WaitHTTP(t testing.TB, proc *Proc, url string, want int, d time.Duration) {

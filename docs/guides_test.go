@@ -18,7 +18,7 @@ import (
 )
 
 // The fixed addresses the guides use, as a reader would.
-var guidePorts = []string{"127.0.0.1:8000", "127.0.0.1:8002", "127.0.0.1:9002", "127.0.0.1:8080", "127.0.0.1:8081", "127.0.0.1:8082"}
+var guidePorts = []string{"127.0.0.1:8000", "127.0.0.1:8002", "127.0.0.1:9002", "127.0.0.1:8080", "127.0.0.1:8081", "127.0.0.1:8082", "127.0.0.1:8083", "127.0.0.1:8084"}
 
 func TestGuides(t *testing.T) {
 	e2e.Require(t, "bash", "curl", "/usr/bin/gunicorn")

@@ -173,7 +173,7 @@ func (g *Gateway) answerForwardAuth(st *state, rt *route, w http.ResponseWriter,
 	token, err := st.sign(v, rt, orig.method, orig.host, orig.uri, r.Header)
 	if err != nil {
 		g.log.Warn("forward-auth check refused", "route", rt.name, "error", err.Error())
-		g.refuse(w, refuseOriginal)
+		g.refuse(w, r, refuseOriginal)
 		return
 	}
 	h := w.Header()

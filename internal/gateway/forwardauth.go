@@ -59,25 +59,27 @@ func (g *Gateway) serveForwardAuth(st *state, w http.ResponseWriter, r *http.Req
 	fa := &st.forwardAuth
 	raw := targetPath(r.RequestURI)
 	if raw != fa.path && !strings.HasPrefix(raw, fa.path+"/") {
-		g.refuse(w, refuseNotFound)
+		g.refuse(w, r, refuseNotFound)
 		return
 	}
 	if !fa.callerAllowed(r) {
-		g.refuse(w, refuseAuthCaller)
+		g.refuse(w, r, refuseAuthCaller)
 		return
 	}
 	orig, ok := fa.originalRequest(r, strings.TrimPrefix(raw, fa.path))
 	if !ok {
-		g.refuse(w, refuseOriginal)
+		g.refuse(w, r, refuseOriginal)
 		return
 	}
+	// Refusals of the original request log it, not the check.
+	asLogged := &http.Request{Method: orig.method, RequestURI: orig.uri, RemoteAddr: r.RemoteAddr}
 	if ref := st.checkRequest(orig.method, orig.uri, r.Header); ref != nil {
-		g.refuseOriginal(w, ref)
+		g.refuseOriginal(w, asLogged, ref)
 		return
 	}
 	u, err := url.ParseRequestURI(orig.uri)
 	if err != nil {
-		g.refuse(w, refuseOriginal)
+		g.refuse(w, r, refuseOriginal)
 		return
 	}
 	// The check runs on a request that is the original as the proxy
@@ -88,7 +90,7 @@ func (g *Gateway) serveForwardAuth(st *state, w http.ResponseWriter, r *http.Req
 	rt, ref := st.route(check)
 	switch {
 	case ref != nil:
-		g.refuseOriginal(w, ref)
+		g.refuseOriginal(w, asLogged, ref)
 	case rt == nil:
 		// The mux would redirect (to the path with a slash) or refuse:
 		// answer so, and the proxy passes the answer on or fails closed.
@@ -103,10 +105,9 @@ func (g *Gateway) serveForwardAuth(st *state, w http.ResponseWriter, r *http.Req
 // listener would have refused. The answer is 403, whatever the cause:
 // nginx's auth_request passes only 401 and 403 on to the client and turns
 // anything else into a 500, and Traefik, Caddy and Envoy pass it as is.
-// The metric and the log keep the cause.
-func (g *Gateway) refuseOriginal(w http.ResponseWriter, ref *refusal) {
-	g.metrics.refused.WithLabelValues(ref.cause).Inc()
-	writeJSONError(w, http.StatusForbidden, ref.msg)
+// The metric and the debug log keep the cause.
+func (g *Gateway) refuseOriginal(w http.ResponseWriter, r *http.Request, ref *refusal) {
+	g.refuseWith(w, r, ref, http.StatusForbidden)
 }
 
 // callerAllowed checks forward_auth_callers and forward_auth_secret.

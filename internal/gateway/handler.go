@@ -52,7 +52,7 @@ func (g *Gateway) front(st *state, w http.ResponseWriter, r *http.Request, serve
 		}()
 	}
 	if headerCount(r.Header) > st.cfg.MaxHeaderCount {
-		g.refuse(w, refuseHeaderCount)
+		g.refuse(w, r, refuseHeaderCount)
 		return
 	}
 	serve(st, w, r)
@@ -61,7 +61,7 @@ func (g *Gateway) front(st *state, w http.ResponseWriter, r *http.Request, serve
 // serveProxy routes a request on the proxy listener.
 func (g *Gateway) serveProxy(st *state, w http.ResponseWriter, r *http.Request) {
 	if ref := st.checkRequest(r.Method, r.RequestURI, r.Header); ref != nil {
-		g.refuse(w, ref)
+		g.refuse(w, r, ref)
 		return
 	}
 	if host := canonicalHost(r.Host); host != r.Host {
@@ -72,7 +72,7 @@ func (g *Gateway) serveProxy(st *state, w http.ResponseWriter, r *http.Request) 
 	rt, ref := st.route(r)
 	switch {
 	case ref != nil:
-		g.refuse(w, ref)
+		g.refuse(w, r, ref)
 	case rt == nil:
 		// A redirect to the path with a trailing slash, or the mux's 404
 		// or 405: nothing is forwarded.
@@ -126,9 +126,20 @@ func (st *state) route(r *http.Request) (*route, *refusal) {
 }
 
 // refuse answers a request refused before routing.
-func (g *Gateway) refuse(w http.ResponseWriter, ref *refusal) {
+// The metric counts refusals by cause; the log line, at debug level since
+// a flood of malformed requests must not flood the log, says which request.
+func (g *Gateway) refuse(w http.ResponseWriter, r *http.Request, ref *refusal) {
+	g.refuseWith(w, r, ref, ref.status)
+}
+
+func (g *Gateway) refuseWith(w http.ResponseWriter, r *http.Request, ref *refusal, status int) {
 	g.metrics.refused.WithLabelValues(ref.cause).Inc()
-	writeJSONError(w, ref.status, ref.msg)
+	if g.log.Enabled(r.Context(), slog.LevelDebug) {
+		g.log.LogAttrs(r.Context(), slog.LevelDebug, "request refused", slog.String("cause", ref.cause),
+			slog.String("method", logfield.Truncate(r.Method)), slog.String("target", logfield.Truncate(targetPath(r.RequestURI))),
+			slog.String("remote_addr", r.RemoteAddr))
+	}
+	writeJSONError(w, status, ref.msg)
 }
 
 func headerCount(h http.Header) int {

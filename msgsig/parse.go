@@ -70,7 +70,13 @@ type signature struct {
 	created, expires int64
 	hasExpires       bool
 	value            []byte
+	// buf holds value when it came as a string: room for what the
+	// longest string accepted may decode to.
+	buf [maxSignatureB64 / 4 * 3]byte
 }
+
+// maxSignatureB64 is the longest base64 string of a 64-byte signature.
+const maxSignatureB64 = 88
 
 func (s *signature) covered() []string { return s.components[:s.n] }
 
@@ -174,16 +180,24 @@ func parseSignature(input, sig *httpsfv.Dictionary, l *label, s *signature) *Err
 		s.value = v
 	case string:
 		// The string form carries standard base64, as the SDK writes it;
-		// padding may be left out, as byte sequences allow.
+		// padding may be left out, as byte sequences allow. Decoded on the
+		// stack into s: it is the form current SDKs send.
+		var src [maxSignatureB64]byte
+		if len(v) > len(src) {
+			return errs.length
+		}
 		enc := base64.StdEncoding
 		if len(v)%4 != 0 {
 			enc = base64.RawStdEncoding
 		}
-		b, err := enc.DecodeString(v)
+		if enc.DecodedLen(len(v)) > len(s.buf) {
+			return errs.length
+		}
+		n, err := enc.Decode(s.buf[:], src[:copy(src[:], v)])
 		if err != nil {
 			return errs.base64
 		}
-		s.value = b
+		s.value = s.buf[:n]
 	default:
 		return errs.value
 	}

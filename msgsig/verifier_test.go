@@ -215,6 +215,7 @@ func sigCases(t testing.TB) []sigCase {
 		{name: "alg is a token", claims: tk.cIPK, request: raw(tk.ipk, installCovered+`;alg=ecdsa-p256-sha256;created=1744292760`, sig64), reason: "signature_malformed"},
 		{name: "Signature member is an integer", claims: tk.cIPK, request: raw(tk.ipk, installCovered+params, `install=7`), reason: "signature_malformed"},
 		{name: "Signature member is an inner list", claims: tk.cIPK, request: raw(tk.ipk, installCovered+params, `install=(:AAAA:)`), reason: "signature_malformed"},
+		{name: "Signature string too long", claims: tk.cIPK, request: raw(tk.ipk, installCovered+params, `install="`+base64.StdEncoding.EncodeToString(make([]byte, 67))+`"`), reason: "signature_malformed"},
 		{name: "Signature string is not base64", claims: tk.cIPK, request: raw(tk.ipk, installCovered+params, `install="not base64!"`), reason: "signature_malformed"},
 		{name: "signature of 63 bytes", claims: tk.cIPK, request: raw(tk.ipk, installCovered+params, `install=:`+base64.StdEncoding.EncodeToString(make([]byte, 63))+`:`), reason: "signature_malformed"},
 		{name: "signature in DER, not r||s", claims: tk.cIPK, request: edit(tk.ipk, inst, func(r *msgsig.Request) {

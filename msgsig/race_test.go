@@ -1,0 +1,5 @@
+//go:build race
+
+package msgsig_test
+
+const raceEnabled = true

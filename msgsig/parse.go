@@ -69,11 +69,14 @@ type signature struct {
 	params           string
 	created, expires int64
 	hasExpires       bool
-	value            []byte
-	// buf holds value when it came as a string: room for what the
-	// longest string accepted may decode to.
-	buf [maxSignatureB64 / 4 * 3]byte
+	// The signature's bytes are buf[:valueLen]. Not a slice of buf held in the
+	// struct: that would make every signature escape to the heap.
+	buf      [maxSignatureB64 / 4 * 3]byte
+	valueLen int
 }
+
+// value returns the signature's bytes.
+func (s *signature) value() []byte { return s.buf[:s.valueLen] }
 
 // maxSignatureB64 is the longest base64 string of a 64-byte signature.
 const maxSignatureB64 = 88
@@ -177,7 +180,10 @@ func parseSignature(input, sig *httpsfv.Dictionary, l *label, s *signature) *Err
 	}
 	switch v := item.Value.(type) {
 	case []byte:
-		s.value = v
+		if len(v) > len(s.buf) {
+			return errs.length
+		}
+		s.valueLen = copy(s.buf[:], v)
 	case string:
 		// The string form carries standard base64, as the SDK writes it;
 		// padding may be left out, as byte sequences allow. Decoded on the
@@ -197,11 +203,11 @@ func parseSignature(input, sig *httpsfv.Dictionary, l *label, s *signature) *Err
 		if err != nil {
 			return errs.base64
 		}
-		s.value = s.buf[:n]
+		s.valueLen = n
 	default:
 		return errs.value
 	}
-	if len(s.value) != l.size {
+	if s.valueLen != l.size {
 		return errs.length
 	}
 	return nil

@@ -197,12 +197,12 @@ func (v *Verifier) Verify(claims *approov.Claims, r *Request) (Result, error) {
 			return Result{}, err
 		}
 		if s.label == accountLabel {
-			if !v.account.verify(base, s.value) {
+			if !v.account.verify(base, s.value()) {
 				return Result{}, s.label.errs.invalid
 			}
 			res.Account = true
 		} else {
-			if !verifyP256(pub, base, s.value) {
+			if !verifyP256(pub, base, s.value()) {
 				return Result{}, s.label.errs.invalid
 			}
 			res.Install = true

@@ -140,6 +140,21 @@ func parseIPK(ipk string) (*ecdsa.PublicKey, error) {
 	return pub, nil
 }
 
+// InstallationPublicKey returns the ipk claim for pub, the public half of
+// an installation key: base64 of its DER SubjectPublicKeyInfo, as the SDK
+// registers it and tokens carry it. pub must be a P-256 key. It is for
+// tools that make tokens for a key of their own, such as a test device.
+func InstallationPublicKey(pub *ecdsa.PublicKey) (string, error) {
+	if pub == nil || pub.Curve != elliptic.P256() {
+		return "", errors.New("msgsig: an installation key must be a P-256 key")
+	}
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(der), nil
+}
+
 // verifyP256 reports whether sig, r||s as 32 bytes each (IEEE P1363),
 // signs the SHA-256 of base under pub.
 func verifyP256(pub *ecdsa.PublicKey, base, sig []byte) bool {

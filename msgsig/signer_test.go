@@ -188,3 +188,17 @@ func TestReasons(t *testing.T) {
 		t.Errorf("%v", err)
 	}
 }
+
+func TestInstallationPublicKey(t *testing.T) {
+	ipk, err := msgsig.InstallationPublicKey(&installKey.PublicKey)
+	if err != nil || ipk != vectorIPK {
+		t.Fatalf("%q %v, want the vector's ipk", ipk, err)
+	}
+	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if _, err := msgsig.InstallationPublicKey(&p384.PublicKey); err == nil {
+		t.Error("a P-384 key")
+	}
+	if _, err := msgsig.InstallationPublicKey(nil); err == nil {
+		t.Error("a nil key")
+	}
+}

@@ -108,9 +108,10 @@ type Result struct {
 //   - be a byte sequence or a base64 string of 64 bytes (install) or 32
 //     (account) that verifies over the signature base rebuilt from r.
 //
-// Verify checks all of the shape of every needed signature before any
-// cryptography, then HMACs before ECDSA. On success, [Result.Digest] says
-// whether the body remains to be checked.
+// Verify checks the shape, coverage, times and keys of every needed
+// signature before any cryptography, then builds each base just before
+// verifying it, the HMAC before the ECDSA. On success, [Result.Digest]
+// says whether the body remains to be checked.
 func (v *Verifier) Verify(claims *approov.Claims, r *Request) (Result, error) {
 	var res Result
 	if v.policy == Off {

@@ -145,6 +145,12 @@ func sigCases(t testing.TB) []sigCase {
 		// Valid requests.
 		{name: "install, byte sequence", claims: tk.cIPK, request: get(tk.ipk, inst), reason: "ok", check: want(true, false, false)},
 		{name: "install, string", claims: tk.cIPK, request: get(tk.ipk, instStr), reason: "ok", check: want(true, false, false)},
+		{name: "install, string without padding", claims: tk.cIPK, request: edit(tk.ipk, instStr, func(r *msgsig.Request) {
+			r.Header.Set("Signature", strings.TrimSuffix(r.Header.Get("Signature"), `=="`)+`"`)
+		}), reason: "ok"},
+		{name: "account, string without padding", claims: tk.cMSK, request: edit(tk.msk, acctStr, func(r *msgsig.Request) {
+			r.Header.Set("Signature", strings.TrimSuffix(r.Header.Get("Signature"), `="`)+`"`)
+		}), reason: "ok"},
 		{name: "account, byte sequence", claims: tk.cMSK, request: get(tk.msk, acct), reason: "ok", check: want(false, true, false)},
 		{name: "account, string", claims: tk.cMSK, request: get(tk.msk, acctStr), reason: "ok", check: want(false, true, false)},
 		{name: "both labels, both forms", claims: tk.cBoth, request: get(tk.both, inst, acctStr), reason: "ok", check: want(true, true, false)},

@@ -21,6 +21,8 @@ type DigestVerifier struct {
 	want256, want512 []byte
 }
 
+var _ io.Writer = (*DigestVerifier)(nil)
+
 // NewDigestVerifier returns a DigestVerifier for the Content-Digest field
 // value contentDigest. Each sha-256 or sha-512 member may be a byte
 // sequence (sha-256=:base64:, as RFC 9530 specifies) or a string of

@@ -88,6 +88,8 @@ type Error struct {
 	detail string
 }
 
+var _ error = (*Error)(nil)
+
 func newError(kind error, detail string) *Error {
 	return &Error{err: kind.(*sentinel), detail: detail}
 }

@@ -232,6 +232,7 @@ func TestGatewayInFrontOfDjango(t *testing.T) {
 	}
 	gw := startGateway(t, "upstream: http://"+django+"\n")
 	runMatrix(t, "gateway", gw.URL(), false, "", nil)
+	checkScriptName(t, gw.URL())
 	if got := get(t, gw.URL()+"/nope", http.Header{"Approov-Token": {sign(t, map[string]any{})}}); got.Status != 404 || got.Body != "{}" {
 		t.Errorf("Django 404 through the gateway: %d %q", got.Status, got.Body)
 	}
@@ -580,8 +581,30 @@ func TestForwardAuthAttacks(t *testing.T) {
 					}
 				}
 				checkStripped(t, base, valid)
+				checkScriptName(t, base)
 				t.Logf("%d attack requests, none got around the check", checks)
 			})
+		}
+	}
+}
+
+// checkScriptName sends the Script_Name trick: gunicorn takes the header
+// as SCRIPT_NAME and cuts it out of PATH_INFO, so a public path checked as
+// such would run a protected view. Neither request may get the protected
+// hello view without a token.
+func checkScriptName(t *testing.T, base string) {
+	t.Helper()
+	for _, tc := range []struct{ path, scriptName string }{
+		{"/healthz", "/healthz"},          // PATH_INFO "": the protected "/" view
+		{"/public/whoami", "/public"},     // PATH_INFO /whoami
+		{"/public/bound/", "/public"},     // PATH_INFO /bound/
+		{"/public/x/bound/", "/public/x"}, // PATH_INFO /bound/
+		{"/public/bound/", "public"},      // an unanchored split
+		{"/healthz", "/healthz/../"},      // nonsense
+	} {
+		r := e2e.Request(t, "GET", base+tc.path, http.Header{"Script_Name": {tc.scriptName}})
+		if r.Status == 200 && (strings.Contains(r.Body, "Hello, World!") || strings.Contains(r.Body, `"verified": true`)) {
+			t.Errorf("GET %s with Script_Name %q: protected view served: %s", tc.path, tc.scriptName, r.Body)
 		}
 	}
 }

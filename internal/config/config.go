@@ -64,6 +64,7 @@ type Config struct {
 	ForwardClaims         []string
 	ForwardHeaderPrefix   string
 	TrustedProxies        []netip.Prefix
+	UnderscoreHeaders     string
 	Routes                []Route
 
 	// Signed facts: the Approov-Assertion header (docs/ASSERTION.md).
@@ -137,6 +138,12 @@ type Route struct {
 const (
 	BindTarget = "target"
 	BindHost   = "host"
+)
+
+// The values of underscore_headers.
+const (
+	UnderscoreDrop = "drop"
+	UnderscoreKeep = "keep"
 )
 
 // The forward-auth conventions: where a check reads the original method

@@ -89,6 +89,8 @@ var settings = []setting{
 		value: list(func(c *Config) *[]string { return &c.ForwardClaims })},
 	{name: "forward_header_prefix", def: "Approov-", usage: "prefix of the headers the gateway sets upstream; client copies are removed",
 		value: text(func(c *Config) *string { return &c.ForwardHeaderPrefix })},
+	{name: "underscore_headers", def: UnderscoreDrop, usage: "request headers whose names have an underscore: drop them before the upstream, as nginx does (WSGI servers read Script_Name as SCRIPT_NAME), or keep them",
+		value: choice(func(c *Config) *string { return &c.UnderscoreHeaders }, UnderscoreDrop, UnderscoreKeep)},
 	{name: "trusted_proxies", usage: "comma-separated CIDRs of load balancers whose X-Forwarded-* headers are kept",
 		value: prefixes(func(c *Config) *[]netip.Prefix { return &c.TrustedProxies })},
 
@@ -120,7 +122,7 @@ var settings = []setting{
 		value: duration(func(c *Config) *time.Duration { return &c.IdleTimeout })},
 	{name: "body_read_timeout", def: "30s", usage: "longest wait for the next bytes of a request body (408 after); never applies to WebSockets",
 		value: duration(func(c *Config) *time.Duration { return &c.BodyReadTimeout })},
-	{name: "body_min_rate", def: "240", usage: "slowest request body accepted, in bytes per second averaged from body_read_timeout on (408 below); 0 for none",
+	{name: "body_min_rate", def: "240", usage: "slowest request body accepted, in bytes per second over each body_read_timeout (408 below); 0 for none",
 		value: size(func(c *Config) *int64 { return &c.BodyMinRate })},
 	{name: "request_buffering", def: "64KiB", usage: "request bodies up to this size are read whole before the upstream is called; larger ones stream; 0 for none",
 		value: size(func(c *Config) *int64 { return &c.RequestBuffering })},

@@ -189,8 +189,10 @@ func targetPath(requestURI string) string {
 		if !ok || scheme == "" || strings.ContainsAny(scheme, "/?") {
 			return ""
 		}
-		i := strings.IndexByte(rest, '/')
-		if i < 0 {
+		// The authority ends at the first of "/?#"; only a "/" starts a
+		// path, as net/url reads it.
+		i := strings.IndexAny(rest, "/?#")
+		if i < 0 || rest[i] != '/' {
 			return ""
 		}
 		requestURI = rest[i:]
@@ -242,7 +244,8 @@ func removeDotSegments(p string) string {
 }
 
 // checkConnection refuses a Connection header that nominates a header the
-// check depends on. A proxy removes the headers a Connection header names
+// check depends on, and so a Trailer header: trailers arrive after the
+// check, and a proxy may merge them into the headers. A proxy removes the headers a Connection header names
 // before forwarding — net/http's ReverseProxy does it before the gateway
 // can rewrite the request — so "Connection: Authorization" on a bound route
 // would have the binding checked and then the credential dropped, and

@@ -86,6 +86,8 @@ func TestTargetPath(t *testing.T) {
 		"host:443":                     "",
 		"*":                            "",
 		"http://h/x?redirect=http://y": "/x",
+		"http://h?x/public/":           "",
+		"http://h#x/public/":           "",
 	} {
 		if got := targetPath(target); got != want {
 			t.Errorf("targetPath(%q) = %q, want %q", target, got, want)

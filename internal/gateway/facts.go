@@ -28,20 +28,34 @@ type fact struct {
 // be signed; such a request is never forwarded without one.
 var errAssertion = errors.New("gateway: cannot sign the assertion for this request")
 
-// stripReserved removes every header in the gateway's namespace, however a
-// client spelled it: servers such as gunicorn turn both Approov-Device-Id
-// and Approov_Device_Id into HTTP_APPROOV_DEVICE_ID, so both are forgeries.
-// The token header survives when it is kept on purpose.
-func (st *state) stripReserved(h http.Header) {
+// stripClientHeaders removes from a request going upstream the headers a
+// client must not be able to set there:
+//
+//   - every header in the gateway's namespace, however spelled: servers
+//     such as gunicorn turn both Approov-Device-Id and Approov_Device_Id
+//     into HTTP_APPROOV_DEVICE_ID, so both are forgeries (the token header
+//     survives when it is kept on purpose);
+//   - every header whose name has an underscore, unless underscore_headers
+//     keeps them, as nginx drops them: WSGI servers read them as the dashed
+//     name, and gunicorn takes a Script_Name header as SCRIPT_NAME, cutting
+//     it off the path Django routes on, so that /public/upload routed as
+//     public ran the protected /upload;
+//   - unless the client is a trusted proxy, every X-Forwarded-* header the
+//     gateway does not set itself (X-Forwarded-Prefix, -Ssl, -Port, …),
+//     which frameworks read as where the request came from.
+func (st *state) stripClientHeaders(h http.Header, trusted bool) {
 	for name := range h {
-		if len(name) < len(st.reservedPrefix) {
-			continue
-		}
-		norm := strings.ToLower(strings.ReplaceAll(name[:len(st.reservedPrefix)], "_", "-"))
-		if norm != st.reservedPrefix {
-			continue
-		}
-		if st.cfg.KeepTokenHeader && name == st.tokenHeader {
+		switch {
+		case hasHeaderPrefix(name, st.reservedPrefix):
+			if st.cfg.KeepTokenHeader && name == st.tokenHeader {
+				continue
+			}
+		case strings.IndexByte(name, '_') >= 0:
+			if st.cfg.UnderscoreHeaders == config.UnderscoreKeep {
+				continue
+			}
+		case !trusted && hasHeaderPrefix(name, "x-forwarded-"):
+		default:
 			continue
 		}
 		delete(h, name)

@@ -3,6 +3,7 @@ package gateway
 import (
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,26 +13,45 @@ import (
 	"github.com/approov-gateway/approov/internal/config"
 )
 
-func TestStripReserved(t *testing.T) {
-	st := &state{cfg: config.Defaults(), reservedPrefix: "approov-", tokenHeader: "Approov-Token"}
-	h := http.Header{
-		"Approov-Device-Id":   {"forged"},
-		"Approov_device_id":   {"forged"},
-		"APPROOV_RESULT":      {"forged"},
-		"Approov-Token":       {"t"},
-		"Approov-Assertion":   {"forged"},
-		"Approovx-Other":      {"kept"},
-		"Authorization":       {"kept"},
-		"X-Approov-Device-Id": {"kept"},
+func TestStripClientHeaders(t *testing.T) {
+	client := func() http.Header {
+		return http.Header{
+			"Approov-Device-Id":   {"forged"},
+			"Approov_device_id":   {"forged"},
+			"APPROOV_RESULT":      {"forged"},
+			"Approov-Token":       {"t"},
+			"Approov-Assertion":   {"forged"},
+			"Script_name":         {"/public"},
+			"X_custom":            {"x"},
+			"X-Forwarded-Prefix":  {"/public"},
+			"X-Forwarded-Ssl":     {"on"},
+			"Approovx-Other":      {"kept"},
+			"Authorization":       {"kept"},
+			"X-Approov-Device-Id": {"kept"},
+		}
 	}
-	st.stripReserved(h)
-	want := []string{"Approovx-Other", "Authorization", "X-Approov-Device-Id"}
-	if len(h) != len(want) {
-		t.Fatalf("left %v, want %v", h, want)
-	}
-	for _, k := range want {
-		if _, ok := h[k]; !ok {
-			t.Errorf("removed %s", k)
+	for _, tt := range []struct {
+		name       string
+		underscore string
+		trusted    bool
+		want       []string
+	}{
+		{"untrusted client", config.UnderscoreDrop, false, []string{"Approovx-Other", "Authorization", "X-Approov-Device-Id"}},
+		{"trusted proxy", config.UnderscoreDrop, true, []string{"Approovx-Other", "Authorization", "X-Approov-Device-Id", "X-Forwarded-Prefix", "X-Forwarded-Ssl"}},
+		{"underscore_headers keep", config.UnderscoreKeep, false, []string{"Approovx-Other", "Authorization", "Script_name", "X-Approov-Device-Id", "X_custom"}},
+	} {
+		cfg := config.Defaults()
+		cfg.UnderscoreHeaders = tt.underscore
+		st := &state{cfg: cfg, reservedPrefix: "approov-", tokenHeader: "Approov-Token"}
+		h := client()
+		st.stripClientHeaders(h, tt.trusted)
+		var got []string
+		for k := range h {
+			got = append(got, k)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: left %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }

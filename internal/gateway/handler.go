@@ -96,7 +96,10 @@ func (st *state) checkRequest(method, requestURI string, h http.Header) *refusal
 	if ref := checkPath(targetPath(requestURI)); ref != nil {
 		return ref
 	}
-	return st.checkConnection(h["Connection"])
+	if ref := st.checkConnection(h["Connection"]); ref != nil {
+		return ref
+	}
+	return st.checkConnection(h["Trailer"])
 }
 
 // route returns the route for r, nil when the mux answers r itself, or a

@@ -49,7 +49,7 @@ func (g *Gateway) bodyLimits(st *state, next http.Handler) http.Handler {
 			return
 		}
 		body := &timedBody{
-			body: r.Body, rc: http.NewResponseController(w), start: time.Now(),
+			body: r.Body, rc: http.NewResponseController(w), windowStart: time.Now(),
 			timeout: cfg.BodyReadTimeout, minRate: cfg.BodyMinRate, max: cfg.MaxRequestBody,
 		}
 		r2 := *r
@@ -90,18 +90,19 @@ func readUpTo(r io.Reader, n int64) (data []byte, complete bool, err error) {
 }
 
 // timedBody reads a request body with a deadline per read, a minimum
-// average rate once the first timeout has passed, and a size limit.
+// rate over each window of the read timeout, and a size limit.
 type timedBody struct {
 	body    io.ReadCloser
 	rc      *http.ResponseController
-	start   time.Time
 	timeout time.Duration
 	minRate int64
 	max     int64
 
-	read   int64
-	failed *bodyError
-	once   sync.Once
+	read        int64
+	windowStart time.Time // when the current rate window began
+	windowRead  int64     // read when it began
+	failed      *bodyError
+	once        sync.Once
 }
 
 func (b *timedBody) Read(p []byte) (int, error) {
@@ -126,10 +127,18 @@ func (b *timedBody) Read(p []byte) (int, error) {
 		b.failed = b.failure(err)
 		return n, b.failed
 	}
-	if elapsed := time.Since(b.start); b.minRate > 0 && elapsed > b.timeout &&
-		float64(b.read) < float64(b.minRate)*elapsed.Seconds() {
-		b.failed = errBodyTimeout
-		return n, b.failed
+	// The rate is held window by window, each as long as the read
+	// timeout, so that a burst at the start buys no time for a trickle
+	// after it.
+	if b.minRate > 0 {
+		now := time.Now()
+		if w := now.Sub(b.windowStart); w >= b.timeout {
+			if float64(b.read-b.windowRead) < float64(b.minRate)*w.Seconds() {
+				b.failed = errBodyTimeout
+				return n, b.failed
+			}
+			b.windowStart, b.windowRead = now, b.read
+		}
 	}
 	return n, nil
 }

@@ -50,6 +50,41 @@ func sendSlowBody(t *testing.T, addr, target, tok string, size int, interval, de
 	}
 }
 
+// sendBurstThenTrickle sends burst bytes of a body at once, then a byte
+// per interval, and returns the status the gateway answered with, or 0 if
+// none within deadline.
+func sendBurstThenTrickle(t *testing.T, addr, target, tok string, burst int, interval, deadline time.Duration) int {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nApproov-Token: %s\r\nContent-Length: %d\r\n\r\n%s", target, addr, tok, burst+1000, strings.Repeat("b", burst))
+	answered := make(chan int, 1)
+	go func() {
+		resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: "POST"})
+		if err != nil {
+			answered <- 0
+			return
+		}
+		answered <- resp.StatusCode
+	}()
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	stop := time.After(deadline)
+	for {
+		select {
+		case s := <-answered:
+			return s
+		case <-stop:
+			return 0
+		case <-tick.C:
+			conn.Write([]byte("x"))
+		}
+	}
+}
+
 func TestSlowBodyRefusedBeforeTheUpstream(t *testing.T) {
 	tg := newTestGateway(t, "", "APPROOV_BODY_READ_TIMEOUT=300ms", "APPROOV_BODY_MIN_RATE=100")
 	addr := tg.front.Listener.Addr().String()
@@ -64,6 +99,10 @@ func TestSlowBodyRefusedBeforeTheUpstream(t *testing.T) {
 	// below body_min_rate.
 	if s := sendSlowBody(t, addr, "/upload", valid, 1000, 100*time.Millisecond, 5*time.Second); s != 408 {
 		t.Fatalf("a trickled body: %d, want 408", s)
+	}
+	// A burst, then a trickle: the burst buys no time.
+	if s := sendBurstThenTrickle(t, addr, "/upload", valid, 2000, 150*time.Millisecond, 5*time.Second); s != 408 {
+		t.Fatalf("a burst then a trickle: %d, want 408", s)
 	}
 	if tg.backend.hits.Load() != before {
 		t.Fatal("a slow body reached the upstream: buffering did not hold it back")

@@ -54,6 +54,7 @@ func (g *Gateway) newProxy(st *state, rt *route, target *url.URL, transport http
 				pr.Out.Host = pr.In.Host
 			}
 			trusted := st.isTrusted(pr.In.RemoteAddr)
+			st.stripClientHeaders(pr.Out.Header, trusted)
 			if trusted {
 				// Behind a trusted load balancer, its chain of addresses
 				// is kept and this hop appended.
@@ -69,7 +70,6 @@ func (g *Gateway) newProxy(st *state, rt *route, target *url.URL, transport http
 					}
 				}
 			}
-			st.stripReserved(pr.Out.Header)
 			if !st.cfg.KeepTokenHeader {
 				pr.Out.Header.Del(st.tokenHeader)
 			}

@@ -139,6 +139,12 @@ routes:
 		{"X-Hop-Only", 200},
 	} {
 		r := tg.do(t, "GET", "/bound/x", h(append(base, "Connection", tt.connection)...))
+		if tt.status == 400 {
+			// A Trailer header naming the same header is refused alike.
+			if tr := tg.do(t, "GET", "/bound/x", h(append(base, "Trailer", tt.connection)...)); tr.status != 400 {
+				t.Errorf("Trailer: %s: %d, want 400", tt.connection, tr.status)
+			}
+		}
 		if r.status != tt.status {
 			t.Errorf("Connection: %s: %d, want %d (%s)", tt.connection, r.status, tt.status, r.body)
 		}

@@ -38,6 +38,13 @@ underscores):
     Approov-Token-Expiry  the token's exp, Unix seconds
 
 Settings of both modes:
+    APPROOV_SCRIPT_NAME       the prefix Django is mounted under, if any
+                              (gunicorn's SCRIPT_NAME); a request whose
+                              SCRIPT_NAME differs, or whose PATH_INFO is
+                              not the path it was sent for, is refused with
+                              400: gunicorn reads a client's Script_Name
+                              header as SCRIPT_NAME and cuts it out of the
+                              path Django routes on
     APPROOV_REQUIRE_GATEWAY   unsigned mode: refuse (401 {}) requests without
                               a verdict from the gateway; default False. The
                               signed mode always requires an assertion.
@@ -61,6 +68,7 @@ import json
 import logging
 import math
 import re
+import urllib.parse
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
 
@@ -471,6 +479,44 @@ def raw_target(request) -> str:
     return request.get_full_path()
 
 
+def target_path(target: str) -> Optional[str]:
+    """The path of a raw request-target: origin-form up to the query, or
+    the path of an absolute-form target; None for any other form."""
+    if not target.startswith("/"):
+        scheme, sep, rest = target.partition("://")
+        if not sep or not scheme or "/" in scheme:
+            return None
+        cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=-1)
+        if cut < 0 or rest[cut] != "/":
+            return None
+        target = rest[cut:]
+    return target.split("?", 1)[0]
+
+
+def routes_on_target(request, script_name: str) -> bool:
+    """Whether Django will route on the path the request-target names.
+
+    gunicorn takes a request header Script_Name (any spelling a proxy lets
+    through) as SCRIPT_NAME and cuts it out of PATH_INFO, wherever it
+    occurs: /public/upload, which the gateway checked as a public path,
+    would run the protected /upload view. So SCRIPT_NAME must be the one
+    the deployment mounts Django under (APPROOV_SCRIPT_NAME, default none),
+    and SCRIPT_NAME + PATH_INFO the decoded path of the raw target, when the
+    server gives the raw target.
+    """
+    meta = request.META
+    if meta.get("SCRIPT_NAME", "") != script_name:
+        return False
+    raw = meta.get("RAW_URI") or meta.get("REQUEST_URI")
+    if not raw:
+        return True  # no raw target to hold PATH_INFO to (runserver)
+    path = target_path(raw)
+    if path is None:
+        return False
+    decoded = urllib.parse.unquote_to_bytes(path).decode("latin-1")
+    return decoded == script_name + meta.get("PATH_INFO", "")
+
+
 class MetaHeaders:
     """Lower-case header names to request.META values, as WSGI names them."""
 
@@ -508,6 +554,7 @@ class ApproovGatewayMiddleware:
             "device_id": _meta_key(prefix, "Device-Id"),
             "expiry": _meta_key(prefix, "Token-Expiry"),
         }
+        self.script_name = getattr(settings, "APPROOV_SCRIPT_NAME", "") or ""
         self.assertion = None
         secret = getattr(settings, "APPROOV_ASSERTION_SECRET", None)
         if secret:
@@ -523,6 +570,11 @@ class ApproovGatewayMiddleware:
             self.assertion_key = _meta_key(prefix, "Assertion")
 
     def __call__(self, request):
+        if not routes_on_target(request, self.script_name):
+            logger.warning("approov request refused: path_ambiguous (SCRIPT_NAME %r) %s",
+                           request.META.get("SCRIPT_NAME", "")[:256], request.META.get("REQUEST_METHOD", ""),
+                           extra={"reason": "path_ambiguous"})
+            return JsonResponse({}, status=400)
         if self.assertion is not None:
             return self._signed(request)
         values = {}

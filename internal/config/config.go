@@ -50,6 +50,16 @@ type Config struct {
 	AllowPreflight     bool
 	MaxTokenLifetime   time.Duration
 
+	// Message signing (docs/MESSAGE_SIGNING.md).
+	MessageSigning          string
+	AccountSigningBase64URL string
+	AccountSigningBase64    string
+	AccountSigningKeyID     string
+	MessageSigningTolerance time.Duration
+	MessageSigningMaxAge    time.Duration
+	MaxSignedBody           int64
+	PublicURL               string
+
 	// Proxying and forward auth.
 	Listen                string
 	Upstream              string
@@ -132,12 +142,22 @@ type Route struct {
 	// host and request target; the default) or host (method and host),
 	// for proxies that rewrite the path after a forward-auth check.
 	AssertionBind string `yaml:"assertion_bind"`
+	// MessageSigning replaces the top-level message_signing for this
+	// route: off, auto or required.
+	MessageSigning string `yaml:"message_signing"`
 }
 
 // The values of Route.AssertionBind.
 const (
 	BindTarget = "target"
 	BindHost   = "host"
+)
+
+// The values of message_signing.
+const (
+	SigningOff      = "off"
+	SigningAuto     = "auto"
+	SigningRequired = "required"
 )
 
 // The values of underscore_headers.

@@ -70,8 +70,24 @@ func (c *Config) validate() Problems {
 	if c.UpstreamDialTimeout == 0 || c.UpstreamResponseHeaderTimeout == 0 {
 		add("upstream timeouts must not be 0")
 	}
+	c.validateSigning(add)
 	c.validateRoutes(add)
 	return p
+}
+
+func (c *Config) validateSigning(add func(string, ...any)) {
+	if c.AccountSigningBase64URL != "" && c.AccountSigningBase64 != "" {
+		add("set only one of APPROOV_ACCOUNT_MESSAGE_SIGNING_SECRET_BASE64URL and APPROOV_ACCOUNT_MESSAGE_SIGNING_SECRET_BASE64")
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			add("public_url: want the scheme and host apps use, such as https://api.example.com")
+		case u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
+			add("public_url: want only a scheme and host (and port), no path, query or credentials")
+		}
+	}
 }
 
 func (c *Config) validateKeys(add func(string, ...any)) {
@@ -208,6 +224,11 @@ func (c *Config) validateRoutes(add func(string, ...any)) {
 		case "", BindTarget, BindHost:
 		default:
 			add("%s.assertion_bind: want target or host", where)
+		}
+		switch r.MessageSigning {
+		case "", SigningOff, SigningAuto, SigningRequired:
+		default:
+			add("%s.message_signing: want off, auto or required", where)
 		}
 		if r.Upstream != "" {
 			if err := checkUpstream(r.Upstream); err != nil {

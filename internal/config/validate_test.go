@@ -145,6 +145,19 @@ func TestValidate(t *testing.T) {
 		{"assertion_lifetime 5m", func(c *Config) { c.AssertionLifetime = maxAssertionLifetime }, nil},
 		{"assertion_lifetime over 5m", func(c *Config) { c.AssertionLifetime = maxAssertionLifetime + time.Second }, []string{problemLifetime}},
 
+		{"both account signing keys", func(c *Config) { c.AccountSigningBase64, c.AccountSigningBase64URL = "a", "b" },
+			[]string{"set only one of APPROOV_ACCOUNT_MESSAGE_SIGNING_SECRET_BASE64URL and APPROOV_ACCOUNT_MESSAGE_SIGNING_SECRET_BASE64"}},
+		{"public_url", func(c *Config) { c.PublicURL = "https://api.example.com" }, nil},
+		{"public_url with a port and a slash", func(c *Config) { c.PublicURL = "https://api.example.com:8443/" }, nil},
+		{"public_url not a URL", func(c *Config) { c.PublicURL = "api.example.com" },
+			[]string{"public_url: want the scheme and host apps use, such as https://api.example.com"}},
+		{"public_url with a path", func(c *Config) { c.PublicURL = "https://api.example.com/v1" },
+			[]string{"public_url: want only a scheme and host (and port), no path, query or credentials"}},
+		{"public_url with credentials", func(c *Config) { c.PublicURL = "https://u:p@api.example.com" },
+			[]string{"public_url: want only a scheme and host (and port), no path, query or credentials"}},
+		{"route message_signing", func(c *Config) { c.Routes = []Route{{Match: "/a/", MessageSigning: "sometimes"}} },
+			[]string{"routes[0].message_signing: want off, auto or required"}},
+
 		// Limits and timeouts.
 		{"max_header_bytes 1023", func(c *Config) { c.MaxHeaderBytes = 1023 }, []string{"max_header_bytes: want at least 1024"}},
 		{"max_header_bytes 1024", func(c *Config) { c.MaxHeaderBytes = 1024 }, nil},

@@ -79,6 +79,11 @@ func verdictOf(r *http.Request, rt *route) verdict {
 	if claims, ok := approovhttp.ClaimsFromContext(r.Context()); ok {
 		v.claims = claims
 	}
+	if err := signatureFailure(r.Context()); err != nil {
+		// Monitor mode let a request with a valid token but a failing
+		// signature through: nothing about it is vouched for.
+		v.claims, v.failure = nil, err
+	}
 	v.public = rt.mode == config.ModePublic || (v.claims == nil && v.failure == nil)
 	return v
 }
@@ -88,7 +93,7 @@ func (v *verdict) result() string {
 	if v.public {
 		return assertion.ResultPublic
 	}
-	return approov.Reason(v.failure)
+	return reasonOf(v.failure)
 }
 
 // setFacts sets the configured fact headers of verdict v on h. For

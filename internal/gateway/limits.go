@@ -2,10 +2,12 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 )
@@ -40,7 +42,7 @@ var (
 func (g *Gateway) bodyLimits(st *state, next http.Handler) http.Handler {
 	cfg := st.cfg
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 || isUpgrade(r) {
+		if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 || isUpgrade(r) || r.Context().Value(bodyReadKey{}) != nil {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -70,6 +72,68 @@ func (g *Gateway) bodyLimits(st *state, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, &r2)
 	})
+}
+
+type bodyReadKey struct{}
+
+// readBody reads r's whole body, within the body limits and max bytes,
+// while writing it to sink: up to request_buffering in memory, the rest
+// spooled to a temporary file. It returns the request to forward, whose
+// body replays what was read (closing it removes the file). The body's
+// size is then known, as it must be for a body checked before the
+// upstream sees any of it.
+func (g *Gateway) readBody(st *state, w http.ResponseWriter, r *http.Request, max int64, sink io.Writer) (*http.Request, *bodyError) {
+	if r.ContentLength > max {
+		return nil, errBodyTooLarge
+	}
+	var src io.ReadCloser = http.NoBody
+	if r.Body != nil {
+		src = &timedBody{
+			body: r.Body, rc: http.NewResponseController(w), windowStart: time.Now(),
+			timeout: st.cfg.BodyReadTimeout, minRate: st.cfg.BodyMinRate, max: max,
+		}
+	}
+	in := io.TeeReader(src, sink)
+	mem, complete, err := readUpTo(in, st.cfg.RequestBuffering)
+	if err != nil {
+		return nil, bodyFailure(err)
+	}
+	r2 := r.WithContext(context.WithValue(r.Context(), bodyReadKey{}, true))
+	r2.TransferEncoding = nil
+	if complete {
+		r2.Body, r2.ContentLength = io.NopCloser(bytes.NewReader(mem)), int64(len(mem))
+		return r2, nil
+	}
+	spool, err := os.CreateTemp("", "approov-gateway-body-")
+	if err != nil {
+		g.log.Error("spooling a request body", "error", err.Error())
+		return nil, errBodyBroken
+	}
+	os.Remove(spool.Name()) // gone when closed, whatever happens
+	if _, err := spool.Write(mem); err != nil {
+		spool.Close()
+		return nil, errBodyBroken
+	}
+	rest, err := io.Copy(spool, in)
+	if err != nil {
+		spool.Close()
+		return nil, bodyFailure(err)
+	}
+	if _, err := spool.Seek(0, io.SeekStart); err != nil {
+		spool.Close()
+		return nil, errBodyBroken
+	}
+	r2.Body, r2.ContentLength = spool, int64(len(mem))+rest
+	return r2, nil
+}
+
+// bodyFailure classifies an error from reading a limited body.
+func bodyFailure(err error) *bodyError {
+	var be *bodyError
+	if errors.As(err, &be) {
+		return be
+	}
+	return errBodyBroken
 }
 
 func (g *Gateway) refuseBody(w http.ResponseWriter, e *bodyError) {

@@ -21,6 +21,7 @@ type metrics struct {
 	lastReload     prometheus.Gauge
 	inflight       prometheus.Gauge
 	keepAlive      *prometheus.GaugeVec
+	signatures     *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -59,6 +60,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "approov_gateway_inflight_requests",
 			Help: "Requests being served now, WebSocket connections included.",
 		}),
+		signatures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "approov_gateway_message_signatures_total",
+			Help: "Message-signature checks of requests with a valid token, by route, endpoint, outcome (verified, not_required, rejected, monitored) and reason code.",
+		}, []string{"route", "endpoint", "outcome", "reason"}),
 		keepAlive: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "approov_gateway_upstream_keepalive",
 			Help: "1 while connections to the upstream are pooled, 0 once it is known to close them all (upstream_keepalive).",
@@ -69,7 +74,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Help: "Build of the running gateway.",
 	}, []string{"version"})
 	build.WithLabelValues(version.String()).Set(1)
-	reg.MustRegister(m.requests, m.verify, m.upstream, m.upstreamErrors, m.refused, m.reloads, m.lastReload, m.inflight, m.keepAlive, build,
+	reg.MustRegister(m.requests, m.verify, m.upstream, m.upstreamErrors, m.refused, m.reloads, m.lastReload, m.inflight, m.keepAlive, m.signatures, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.lastReload.SetToCurrentTime()
 	for _, r := range []string{"success", "failure"} {

@@ -112,6 +112,9 @@ type signedTransport struct{ http.RoundTripper }
 
 func (t signedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if err, ok := r.Context().Value(unsignedKey{}).(error); ok {
+		if r.Body != nil {
+			r.Body.Close() // as RoundTrip must, even on error
+		}
 		return nil, err
 	}
 	return t.RoundTripper.RoundTrip(r)

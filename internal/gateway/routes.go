@@ -124,8 +124,17 @@ func (g *Gateway) buildRoute(st *state, rc *config.Route, upstreams map[string]*
 			approovhttp.WithObserver(g.metrics.observer(rt.name, endpoint)),
 		)
 	}
-	rt.proxy = protect("proxy")(backend)
-	rt.auth = protect("forward_auth")(facts)
+	proxied, answered := backend, http.Handler(facts)
+	policy := rc.MessageSigning
+	if policy == "" {
+		policy = cfg.MessageSigning
+	}
+	if v := st.signing[policy]; v != nil {
+		proxied = g.checkSignatures(st, rt, v, "proxy", st.proxySigned, backend)
+		answered = g.checkSignatures(st, rt, v, "forward_auth", st.forwardAuthSigned, facts)
+	}
+	rt.proxy = protect("proxy")(proxied)
+	rt.auth = protect("forward_auth")(answered)
 	if rc.TokenQueryParam != "" {
 		rt.proxy = queryToken(st, rc.TokenQueryParam, rt.proxy)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/approov-gateway/approov"
 	"github.com/approov-gateway/approov/assertion"
 	"github.com/approov-gateway/approov/internal/config"
+	"github.com/approov-gateway/approov/msgsig"
 )
 
 // state is one immutable configuration, ready to serve.
@@ -44,7 +45,11 @@ type state struct {
 	// and TRACE pass only where a route asks for them.
 	routedMethods map[string]bool
 	forwardAuth   forwardAuthPolicy
-	warnings      []string
+	// signing holds the message-signature verifiers by policy (auto,
+	// required); publicURL is public_url, or nil.
+	signing   map[string]*msgsig.Verifier
+	publicURL *url.URL
+	warnings  []string
 }
 
 // retire lets the idle upstream connections of a replaced state go, once
@@ -112,6 +117,14 @@ func (g *Gateway) build(cfg *config.Config) (*state, error) {
 	st.signer = signer
 	if signer == nil && err == nil {
 		st.warnings = append(st.warnings, "assertion_secret is not set: backends cannot tell the facts the gateway forwards from forged ones (docs/ASSERTION.md)")
+	}
+
+	st.publicURL = parsePublicURL(cfg.PublicURL)
+	if st.signing, err = signingVerifiers(cfg); err != nil {
+		problems = append(problems, problemLines(err)...)
+	}
+	if cfg.MessageSigning != config.SigningOff && cfg.PublicURL == "" && len(cfg.TrustedProxies) == 0 {
+		st.warnings = append(st.warnings, "message_signing is on but neither public_url nor trusted_proxies is set: the target URI apps signed is rebuilt as http:// and the Host header, which fails behind TLS or a load balancer")
 	}
 
 	upstreams := map[string]*upstream{}

@@ -22,9 +22,11 @@ func queryToken(st *state, param string, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		// The request goes upstream without the parameter; RequestURI
+		// stays as the app sent it, which is what a message signature
+		// covers.
 		r2 := r.Clone(r.Context())
 		r2.URL.RawQuery = rest
-		r2.RequestURI = ""
 		for _, v := range values {
 			r2.Header.Add(st.tokenHeader, v)
 		}

@@ -1,5 +1,5 @@
 // Package cli implements the approov-gateway command: serve, demo, token,
-// secret, bind, version and help. cmd/approov-gateway only calls [Main].
+// sign, install-key, secret, bind, version and help. cmd/approov-gateway only calls [Main].
 package cli
 
 import (
@@ -58,6 +58,10 @@ func Main(args []string, stdio IO) int {
 		return demo(rest, stdio)
 	case "token":
 		return token(rest, stdio)
+	case "sign":
+		return signRequest(rest, stdio)
+	case "install-key":
+		return installKey(rest, stdio)
 	case "secret":
 		return secret(rest, stdio)
 	case "bind":
@@ -81,11 +85,15 @@ Usage:
   approov-gateway demo                run the gateway in front of a built-in hello API, with tokens to try
   approov-gateway token gen|check|decode
                                       make, verify and read tokens
-  approov-gateway secret gen [--assertion | --forward-auth]
+  approov-gateway sign [flags] METHOD URL
+                                      sign a request as the app SDK does (message signing)
+  approov-gateway install-key gen|ipk
+                                      make a device's installation key, for token gen --ipk and sign
+  approov-gateway secret gen [--assertion | --forward-auth | --message-signing]
                                       make a new random secret
   approov-gateway bind VALUE...       print the pay claim that binds a token to header values
   approov-gateway version
-  approov-gateway help [serve|token|settings]
+  approov-gateway help [serve|token|sign|install-key|settings]
 
 Configuration: flags, APPROOV_* environment variables (also from ./.env) and an
 optional YAML file (--config or APPROOV_CONFIG); see approov-gateway help settings.
@@ -115,6 +123,12 @@ func help(args []string, stdio IO) int {
 		return exitOK
 	case "token":
 		fmt.Fprint(stdio.Stdout, tokenUsage)
+		return exitOK
+	case "sign":
+		fmt.Fprint(stdio.Stdout, signUsage)
+		return exitOK
+	case "install-key":
+		fmt.Fprint(stdio.Stdout, installKeyUsage)
 		return exitOK
 	}
 	fmt.Fprintf(stdio.Stderr, "approov-gateway: no help on %q\n", args[0])

@@ -7,14 +7,18 @@ import (
 
 	"github.com/approov-gateway/approov"
 	"github.com/approov-gateway/approov/approovtest"
+	"github.com/approov-gateway/approov/msgsig"
 )
 
-const secretUsage = `usage: approov-gateway secret gen [--assertion | --forward-auth]
+const secretUsage = `usage: approov-gateway secret gen [--assertion | --forward-auth | --message-signing]
   secret gen                 a throwaway Approov secret, for tests: APPROOV_BASE64_SECRET
   secret gen --assertion     a key for signed facts: APPROOV_ASSERTION_SECRET, the same value
                              for the gateway and the backend
   secret gen --forward-auth  a shared secret for the proxy calling forward auth:
-                             APPROOV_FORWARD_AUTH_SECRET`
+                             APPROOV_FORWARD_AUTH_SECRET
+  secret gen --message-signing
+                             a throwaway account message signing key, for tests of
+                             account signatures (sign): APPROOV_ACCOUNT_MESSAGE_SIGNING_SECRET_BASE64URL`
 
 func secret(args []string, stdio IO) int {
 	if len(args) == 0 || args[0] != "gen" || len(args) > 2 {
@@ -35,6 +39,8 @@ func secret(args []string, stdio IO) int {
 		fmt.Fprintf(stdio.Stdout, "APPROOV_ASSERTION_SECRET=%s\n", base64.StdEncoding.EncodeToString(approovtest.NewSecret()))
 	case "--forward-auth", "-forward-auth":
 		fmt.Fprintf(stdio.Stdout, "APPROOV_FORWARD_AUTH_SECRET=%s\n", base64.RawURLEncoding.EncodeToString(approovtest.NewSecret()[:32]))
+	case "--message-signing", "-message-signing":
+		fmt.Fprintf(stdio.Stdout, "%s=%s\n", accountKeyEnv[0], base64.RawURLEncoding.EncodeToString(approovtest.NewSecret()[:msgsig.MinAccountKeySize]))
 	default:
 		return fail(stdio.Stderr, "secret", exitUsage, "%s", secretUsage)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/approov-gateway/approov"
 	"github.com/approov-gateway/approov/approovtest"
 	"github.com/approov-gateway/approov/internal/config"
+	"github.com/approov-gateway/approov/msgsig"
 )
 
 const tokenUsage = `Usage:
@@ -39,6 +40,11 @@ token gen flags:
   --claim NAME=VALUE    any other claim (repeatable); VALUE is JSON if it parses,
                         a string otherwise
   --alg HS256|RS256|ES256, --key FILE   asymmetric signing with a PEM private key
+  --ipk KEY.pem         the ipk claim: the public key of this installation key
+                        (alias --install-key; make one with install-key gen), so
+                        that requests must carry install signatures (see sign)
+  --mskid ID            the mskid claim: the id of the account message signing
+                        key, so that requests must carry account signatures
 
 token check flags:
   --bind VALUE          check binding to this value (repeatable, concatenated)
@@ -177,6 +183,9 @@ func tokenGen(args []string, stdio IO) int {
 	kid := fs.String("kid", "", "")
 	alg := fs.String("alg", approov.HS256, "")
 	keyFile := fs.String("key", "", "")
+	ipkFile := fs.String("ipk", "", "")
+	fs.StringVar(ipkFile, "install-key", "", "")
+	mskid := fs.String("mskid", "", "")
 	var binds, claims listFlag
 	fs.Var(&binds, "bind", "")
 	fs.Var(&claims, "claim", "")
@@ -205,7 +214,15 @@ func tokenGen(args []string, stdio IO) int {
 		}
 		payload[name] = v
 	}
-	for flagName, value := range map[string]string{"did": *did, "ip": *ip} {
+	if *ipkFile != "" {
+		key, err := loadInstallKey(*ipkFile)
+		if err != nil {
+			return fail(stdio.Stderr, "token gen", exitUsage, "--ipk %v", err)
+		}
+		// Cannot fail: loadInstallKey returns only P-256 keys.
+		payload["ipk"], _ = msgsig.InstallationPublicKey(&key.PublicKey)
+	}
+	for flagName, value := range map[string]string{"did": *did, "ip": *ip, "mskid": *mskid} {
 		if value != "" {
 			payload[flagName] = value
 		}

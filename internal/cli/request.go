@@ -130,6 +130,8 @@ func (b *bodyFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&b.file, "data-file", "", "")
 }
 
+func (b *bodyFlags) given() bool { return b.dataSet || b.file != "" }
+
 // read returns the body and whether there is one.
 func (b *bodyFlags) read() ([]byte, bool, error) {
 	switch {

@@ -57,7 +57,21 @@ token check flags:
                         the file, the environment and ./.env
   --leeway DURATION     clock skew allowed
   --json                machine-readable output
-Exit status of check: 0 valid, 1 invalid, 2 usage or configuration error.
+  --explain             after the verdict, print the signature base of each
+                        label of a request's message signatures (token and
+                        credentials hidden), its SHA-256, whether the
+                        request's Signature-Base-Digest matches it, and
+                        whether the signatures the token calls for verify.
+                        The request: --url (absolute, as the app requested
+                        it), --method (default GET), --header (its fields,
+                        Signature-Input and Signature too; with --explain,
+                        not bound headers: check binding with --bind),
+                        --data or --data-file, --token-header; the token may
+                        come in its header. Account signatures verify with
+                        --account-key, --account-key-file or the environment,
+                        as in sign.
+Exit status of check: 0 valid, 1 invalid (the token, or with --explain its
+signatures or body), 2 usage or configuration error.
 `
 
 // listFlag collects a repeatable flag.
@@ -421,11 +435,20 @@ func tokenCheck(args []string, stdio IO) int {
 	var binds, headers listFlag
 	fs.Var(&binds, "bind", "")
 	fs.Var(&headers, "header", "")
+	var explainFlags explainFlags
+	explainFlags.register(fs)
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitUsage
 	}
-	tok, err := readTokenArg(positional, stdio.Stdin)
+	explaining, err := explainFlags.prepare(headers)
+	if err != nil {
+		return fail(stdio.Stderr, "token check", exitUsage, "%v", err)
+	}
+	if explaining != nil {
+		headers = nil // the request's fields, not bound headers
+	}
+	tok, err := explaining.tokenArg(positional, stdio.Stdin)
 	if err != nil {
 		return fail(stdio.Stderr, "token check", exitUsage, "%v", err)
 	}
@@ -498,7 +521,11 @@ func tokenCheck(args []string, stdio IO) int {
 		return fail(stdio.Stderr, "token check", exitUsage, "%s", config.ErrorText(err))
 	}
 	h.Set(approov.DefaultTokenHeader, tok)
-	_, verr := v.VerifyRequest(h)
+	claims, verr := v.VerifyRequest(h)
+	var signatures *signatureReport
+	if explaining != nil {
+		signatures = explaining.report(tok, &claims, verr)
+	}
 
 	d, decErr := decodeToken(tok)
 	reason, detail := approov.Reason(verr), ""
@@ -513,6 +540,9 @@ func tokenCheck(args []string, stdio IO) int {
 		}
 		if d != nil {
 			out["header"], out["claims"] = d.Header, d.Claims
+		}
+		if signatures != nil {
+			out["message_signatures"] = signatures
 		}
 		b, _ := json.Marshal(out)
 		fmt.Fprintln(stdio.Stdout, string(b))
@@ -532,8 +562,11 @@ func tokenCheck(args []string, stdio IO) int {
 		} else {
 			fmt.Fprintf(stdio.Stdout, "verdict: invalid (%s: %s)\n", reason, detail)
 		}
+		if signatures != nil {
+			signatures.print(stdio.Stdout)
+		}
 	}
-	if verr != nil {
+	if verr != nil || signatures != nil && signatures.failed() {
 		return exitFailure
 	}
 	return exitOK

@@ -322,9 +322,10 @@ func TestServeCheckConfig(t *testing.T) {
 			stderr: []string{
 				"approov-gateway: warning: APPROOV_SECRET_FILE: the file is readable by other users (mode 0644); 0400 or 0600 keeps the secret to its owner",
 				"approov-gateway: warning: assertion_secret is not set: backends cannot tell the facts the gateway forwards from forged ones (docs/ASSERTION.md)",
+				"approov-gateway: warning: message_signing is on but neither public_url nor trusted_proxies is set: the target URI apps signed is rebuilt as http:// and the Host header, which fails behind TLS or a load balancer",
 			}},
 		{name: "ok from .env, no warnings",
-			dotenv: "APPROOV_BASE64_SECRET=" + secret + "\nAPPROOV_UPSTREAM=http://127.0.0.1:8000\nAPPROOV_ASSERTION_SECRET=" + secret + "\n",
+			dotenv: "APPROOV_BASE64_SECRET=" + secret + "\nAPPROOV_UPSTREAM=http://127.0.0.1:8000\nAPPROOV_ASSERTION_SECRET=" + secret + "\nAPPROOV_PUBLIC_URL=https://api.example.com\n",
 			args:   []string{"--check-config"},
 			code:   0,
 			stdout: "configuration ok: listen 127.0.0.1:8002, upstream http://127.0.0.1:8000, 1 key(s), 0 route(s), no binding, enforcing, signed facts for approov-backend, forward-auth off\n"},

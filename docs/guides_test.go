@@ -23,7 +23,7 @@ var guidePorts = []string{"127.0.0.1:8000", "127.0.0.1:8002", "127.0.0.1:9002", 
 func TestGuides(t *testing.T) {
 	e2e.Require(t, "bash", "curl", "/usr/bin/gunicorn")
 	bin := filepath.Dir(e2e.Binary(t))
-	for _, guide := range []string{"docs/quickstart-django.md", "docs/quickstart-go.md"} {
+	for _, guide := range []string{"docs/quickstart-django.md", "docs/quickstart-go.md", "docs/quickstart-message-signing.md"} {
 		t.Run(filepath.Base(guide), func(t *testing.T) {
 			for _, addr := range guidePorts {
 				if ln, err := net.Listen("tcp", addr); err != nil {

@@ -103,7 +103,8 @@ func TestManyProblemsAtOnce(t *testing.T) {
 func TestCheckConfigOK(t *testing.T) {
 	code, stdout, stderr := e2e.Run(t, "", []string{"APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_UPSTREAM=http://127.0.0.1:8000", "APPROOV_BINDING_HEADERS=Authorization"}, "serve", "--check-config")
 	if code != 0 || !strings.HasPrefix(stdout, "configuration ok: listen 127.0.0.1:8002, upstream http://127.0.0.1:8000, 1 key(s), 0 route(s), binding Authorization, enforcing, no signed facts") ||
-		stderr != "approov-gateway: warning: assertion_secret is not set: backends cannot tell the facts the gateway forwards from forged ones (docs/ASSERTION.md)\n" {
+		stderr != "approov-gateway: warning: assertion_secret is not set: backends cannot tell the facts the gateway forwards from forged ones (docs/ASSERTION.md)\n"+
+			"approov-gateway: warning: message_signing is on but neither public_url nor trusted_proxies is set: the target URI apps signed is rebuilt as http:// and the Host header, which fails behind TLS or a load balancer\n" {
 		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
 	}
 	if strings.Contains(stdout, secretB64) {

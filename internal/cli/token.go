@@ -457,6 +457,7 @@ func tokenCheck(args []string, stdio IO) int {
 	}
 
 	var keys []*approov.Key
+	var checks []approov.Option
 	switch {
 	case *publicKey != "":
 		data, err := os.ReadFile(*publicKey)
@@ -489,9 +490,12 @@ func tokenCheck(args []string, stdio IO) int {
 			printProblems(stdio.Stderr, err)
 			return exitUsage
 		}
+		// And the claim checks serve applies with them.
+		checks = []approov.Option{approov.WithIssuer(cfg.Issuer), approov.WithAudience(cfg.Audience),
+			approov.WithMaxLifetime(cfg.MaxTokenLifetime), approov.WithLeeway(max(cfg.Leeway, *leeway))}
 	}
 
-	opts := []approov.Option{approov.WithKeys(keys...), approov.WithLeeway(*leeway)}
+	opts := append([]approov.Option{approov.WithKeys(keys...), approov.WithLeeway(*leeway)}, checks...)
 	h := http.Header{}
 	if len(binds) > 0 || len(headers) > 0 {
 		var names []string

@@ -617,3 +617,19 @@ func TestBind(t *testing.T) {
 		t.Errorf("pay %v", pay)
 	}
 }
+
+// TestTokenCheckAppliesServeClaimChecks: read the serve way, the
+// configuration's audience and issuer apply too, as serve applies them.
+func TestTokenCheckAppliesServeClaimChecks(t *testing.T) {
+	isolate(t)
+	_, s := newSecret()
+	writeFile(t, "gateway.yaml", "base64_secret: "+s+"\naudience: approov.io\n", 0o600)
+	withAud := gen(t, "--secret", s, "--claim", "aud=approov.io")
+	if code, stdout, stderr := run(t, "", "token", "check", "--config", "gateway.yaml", withAud); code != 0 {
+		t.Fatalf("a token for the configured audience: %d\n%s%s", code, stdout, stderr)
+	}
+	other := gen(t, "--secret", s, "--claim", "aud=elsewhere")
+	if code, _, _ := run(t, "", "token", "check", "--config", "gateway.yaml", other); code != 1 {
+		t.Fatalf("a token for another audience: %d", code)
+	}
+}

@@ -41,7 +41,7 @@ func ReadKeyFile(setting, path string, secret bool) (data []byte, warning string
 
 // libraryPrefixes are the prefixes the project's libraries put on their
 // error messages, which a problem that names its setting does not need.
-var libraryPrefixes = []string{"approov: ", "assertion: ", "approovtest: "}
+var libraryPrefixes = []string{"approov: ", "assertion: ", "msgsig: ", "approovtest: "}
 
 // ErrorText returns err's message as a configuration problem shows it:
 // without the prefix of the library that made it, and, for a file error,

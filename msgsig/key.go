@@ -67,9 +67,11 @@ func (k *accountKey) verify(base, sig []byte) bool {
 	return ok
 }
 
-// decodeKey decodes an account key in any of the four base64 forms,
-// surrounding whitespace ignored.
-func decodeKey(encoded string) ([]byte, error) {
+// DecodeAccountKey decodes an account message signing key in any of the
+// four base64 forms (padded or not, base64 or base64url), surrounding
+// whitespace ignored, as `approov secret -messageSigningKey` prints it.
+// Errors never contain the key.
+func DecodeAccountKey(encoded string) ([]byte, error) {
 	s := strings.TrimSpace(encoded)
 	if s == "" {
 		return nil, errors.New("msgsig: account key is empty")

@@ -117,7 +117,7 @@ func WithAccountKey(secret []byte) VerifierOption {
 // -messageSigningKey get-base64url` prints it; see [WithAccountKey].
 func WithAccountKeyBase64(encoded string) VerifierOption {
 	return verifierOption(func(v *Verifier) error {
-		secret, err := decodeKey(encoded)
+		secret, err := DecodeAccountKey(encoded)
 		if err != nil {
 			return err
 		}

@@ -256,7 +256,7 @@ func TestTokenCheckExplainErrors(t *testing.T) {
 		{"two tokens", append([]string{"x.y.z"}, explain...), "the token differs from the --header Approov-Token: give it once"},
 		{"no token", []string{"--explain", "--url", "http://h/"}, "no token: give it as an argument or on stdin"},
 		{"two bodies", append([]string{"--data", "a", "--data-file", "b"}, explain...), "use --data or --data-file, not both"},
-		{"bad account key", append([]string{"--account-key", leak}, explain...), "--account-key: neither base64 nor base64url"},
+		{"bad account key", append([]string{"--account-key", leak}, explain...), "--account-key: account key is neither base64 nor base64url"},
 		{"short account key", append([]string{"--account-key", leak + "AAA"}, explain...), "--account-key: account key is 12 bytes; at least 32 are required"},
 	}
 	for _, tt := range tests {

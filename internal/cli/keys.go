@@ -5,12 +5,10 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/approov-gateway/approov/approovtest"
 	"github.com/approov-gateway/approov/internal/config"
@@ -101,9 +99,9 @@ var accountKeyEnv = []string{"APPROOV_ACCOUNT_MESSAGE_SIGNING_SECRET_BASE64URL",
 // name of where the key came from. Errors never contain the key.
 func accountKeyFrom(value, file string, fromEnv bool) ([]byte, string, error) {
 	decode := func(s, from string) ([]byte, string, error) {
-		b, err := decodeAccountKey(s)
+		b, err := msgsig.DecodeAccountKey(s)
 		if err != nil {
-			return nil, "", fmt.Errorf("%s: %v", from, err)
+			return nil, "", fmt.Errorf("%s: %s", from, config.ErrorText(err))
 		}
 		return b, from, nil
 	}
@@ -132,23 +130,4 @@ func accountKeyFrom(value, file string, fromEnv bool) ([]byte, string, error) {
 		}
 	}
 	return nil, "", nil
-}
-
-// decodeAccountKey decodes an account key in any of the four base64
-// forms, as `approov secret -messageSigningKey` prints it and serve reads
-// it.
-func decodeAccountKey(encoded string) ([]byte, error) {
-	s := strings.TrimSpace(encoded)
-	if s == "" {
-		return nil, errors.New("empty")
-	}
-	// encoding/base64 skips line breaks even when strict.
-	if !strings.ContainsAny(s, "\r\n") {
-		for _, enc := range [...]*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-			if b, err := enc.Strict().DecodeString(s); err == nil {
-				return b, nil
-			}
-		}
-	}
-	return nil, errors.New("neither base64 nor base64url")
 }

@@ -383,10 +383,10 @@ func TestSignUsageErrors(t *testing.T) {
 		{"install key RSA", []string{"--install-key", "rsa.pem", "GET", "http://h/"}, "--install-key rsa.pem: not a P-256 key (make one with approov-gateway install-key gen)"},
 		{"install key P-384", []string{"--install-key", "p384.pem", "GET", "http://h/"}, "--install-key p384.pem: "},
 		{"install key public", []string{"--install-key", "rsa.pub", "GET", "http://h/"}, `--install-key rsa.pub: PEM block is "PUBLIC KEY"; want a private key`},
-		{"account key not base64", append(ok, "--account-key", leak+"!", "GET", "http://h/"), "--account-key: neither base64 nor base64url"},
+		{"account key not base64", append(ok, "--account-key", leak+"!", "GET", "http://h/"), "--account-key: account key is neither base64 nor base64url"},
 		{"account key short", append(ok, "--account-key", leak+"AAA", "GET", "http://h/"), "--account-key: account key is 12 bytes; at least 32 are required"},
 		{"account key placeholder", append(ok, "--account-key", base64.StdEncoding.EncodeToString(make([]byte, 32)), "GET", "http://h/"), "--account-key: account key has 1 distinct byte values, fewer than 8: a placeholder, not a key"},
-		{"account key file", append(ok, "--account-key-file", "leak.key", "GET", "http://h/"), "--account-key-file leak.key: neither base64 nor base64url"},
+		{"account key file", append(ok, "--account-key-file", "leak.key", "GET", "http://h/"), "--account-key-file leak.key: account key is neither base64 nor base64url"},
 		{"account key file missing", append(ok, "--account-key-file", "nope", "GET", "http://h/"), "--account-key-file nope: no such file or directory"},
 		{"account key twice", append(ok, "--account-key", "x", "--account-key-file", "y", "GET", "http://h/"), "use --account-key or --account-key-file, not both"},
 	}
@@ -407,7 +407,7 @@ func TestSignUsageErrors(t *testing.T) {
 	// named, its value is not.
 	t.Setenv("APPROOV_ACCOUNT_MESSAGE_SIGNING_SECRET_BASE64URL", leak+"!")
 	code, _, stderr := run(t, "", "sign", "--header", "Approov-Token: "+tok, "GET", "http://h/")
-	if code != 2 || stderr != "approov-gateway sign: APPROOV_ACCOUNT_MESSAGE_SIGNING_SECRET_BASE64URL: neither base64 nor base64url\n" {
+	if code != 2 || stderr != "approov-gateway sign: APPROOV_ACCOUNT_MESSAGE_SIGNING_SECRET_BASE64URL: account key is neither base64 nor base64url\n" {
 		t.Errorf("status %d, stderr %q", code, stderr)
 	}
 	os.Unsetenv("APPROOV_ACCOUNT_MESSAGE_SIGNING_SECRET_BASE64URL")

@@ -123,12 +123,12 @@ func (st *state) setFacts(h http.Header, v verdict, always bool) {
 // sign returns the assertion of verdict v for the request the backend
 // receives: method, Host and target exactly as sent, and the bound headers
 // of h. It returns "" when no assertion secret is set.
-func (st *state) sign(v verdict, rt *route, method, host, target string, h http.Header) (string, error) {
+func (st *state) sign(v verdict, rt *route, id, method, host, target string, h http.Header) (string, error) {
 	if st.signer == nil {
 		return "", nil
 	}
 	c := assertion.Claims{
-		ID:       assertion.NewID(),
+		ID:       requestIDOr(id),
 		Result:   v.result(),
 		Method:   method,
 		Host:     host,
@@ -149,6 +149,15 @@ func (st *state) sign(v verdict, rt *route, method, host, target string, h http.
 		return "", errors.Join(errAssertion, err)
 	}
 	return token, nil
+}
+
+// requestIDOr returns id, or a new one when the request has none (it always
+// has, once past front).
+func requestIDOr(id string) string {
+	if id == "" {
+		return assertion.NewID()
+	}
+	return id
 }
 
 // forwardedClaims returns the token claims forward_claims names, for the
@@ -189,7 +198,7 @@ func withOriginal(ctx context.Context, o original) context.Context {
 func (g *Gateway) answerForwardAuth(st *state, rt *route, w http.ResponseWriter, r *http.Request) {
 	v := verdictOf(r, rt)
 	orig, _ := r.Context().Value(originalKey{}).(original)
-	token, err := st.sign(v, rt, orig.method, orig.host, orig.uri, r.Header)
+	token, err := st.sign(v, rt, requestID(r.Context()), orig.method, orig.host, orig.uri, r.Header)
 	if err != nil {
 		g.log.Warn("forward-auth check refused", "route", rt.name, "error", err.Error())
 		g.refuse(w, r, refuseOriginal)

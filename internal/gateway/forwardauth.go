@@ -71,8 +71,11 @@ func (g *Gateway) serveForwardAuth(st *state, w http.ResponseWriter, r *http.Req
 		g.refuse(w, r, refuseOriginal)
 		return
 	}
+	if rec, ok := w.(*statusRecorder); ok {
+		rec.original = orig
+	}
 	// Refusals of the original request log it, not the check.
-	asLogged := &http.Request{Method: orig.method, RequestURI: orig.uri, RemoteAddr: r.RemoteAddr}
+	asLogged := (&http.Request{Method: orig.method, RequestURI: orig.uri, RemoteAddr: r.RemoteAddr}).WithContext(r.Context())
 	if ref := st.checkRequest(orig.method, orig.uri, r.Header); ref != nil {
 		g.refuseOriginal(w, asLogged, ref)
 		return

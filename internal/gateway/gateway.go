@@ -62,6 +62,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	log = slog.New(requestIDHandler{log.Handler()})
 	reg := prometheus.NewRegistry()
 	g := &Gateway{log: log, registry: reg, metrics: newMetrics(reg), load: opts.Load}
 	st, err := g.build(cfg)

@@ -32,23 +32,32 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // front does what every API request goes through: in-flight accounting
-// (for draining), the access log, and the header-count limit.
+// (for draining), the request id, the access log, and the header-count
+// limit.
 func (g *Gateway) front(st *state, w http.ResponseWriter, r *http.Request, serve func(*state, http.ResponseWriter, *http.Request)) {
 	g.inflight.Add(1)
 	defer g.inflight.Done()
 	g.metrics.inflight.Inc()
 	defer g.metrics.inflight.Dec()
 
+	ctx, id := st.withRequestID(r)
+	r = r.WithContext(ctx)
+	w.Header().Set(RequestIDHeader, id)
 	if st.cfg.AccessLog {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		w = rec
 		defer func() {
 			// The path, never the query: query strings can carry tokens.
+			// A forward-auth check is logged as the request it is about.
+			method, path := r.Method, logfield.Path(r)
+			if rec.original.uri != "" {
+				method, path = rec.original.method, logfield.Truncate(targetPath(rec.original.uri))
+			}
 			g.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-				slog.String("method", logfield.Truncate(r.Method)), slog.String("path", logfield.Path(r)),
+				slog.String("method", logfield.Truncate(method)), slog.String("path", path),
 				slog.Int("status", rec.status), slog.Int64("bytes", rec.bytes),
-				slog.Duration("duration", time.Since(start)), slog.String("remote_addr", r.RemoteAddr))
+				slog.Float64("duration_seconds", time.Since(start).Seconds()), slog.String("remote_addr", r.RemoteAddr))
 		}()
 	}
 	if headerCount(r.Header) > st.cfg.MaxHeaderCount {
@@ -161,6 +170,9 @@ type statusRecorder struct {
 	status      int
 	bytes       int64
 	wroteHeader bool
+	// original is the request a forward-auth check was about, for the
+	// access log.
+	original original
 }
 
 func (s *statusRecorder) WriteHeader(code int) {

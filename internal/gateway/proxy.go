@@ -79,7 +79,11 @@ func (g *Gateway) newProxy(st *state, rt *route, target *url.URL, transport http
 			if host == "" {
 				host = pr.Out.URL.Host
 			}
-			token, err := st.sign(v, rt, pr.Out.Method, host, pr.Out.URL.RequestURI(), pr.Out.Header)
+			id := requestID(pr.In.Context())
+			if id != "" {
+				pr.Out.Header.Set(RequestIDHeader, id)
+			}
+			token, err := st.sign(v, rt, id, pr.Out.Method, host, pr.Out.URL.RequestURI(), pr.Out.Header)
 			if err != nil {
 				// Never forward without the assertion: signedTransport
 				// fails the request instead.

@@ -89,9 +89,18 @@ func (g *Gateway) buildRoute(st *state, rc *config.Route, upstreams map[string]*
 		g.answerForwardAuth(st, rt, w, r)
 	})
 
+	// Each endpoint is built, with its metric series, only when served.
+	rt.proxy, rt.auth = notFound{}, notFound{}
+	serveProxy := !cfg.ForwardAuthOnly
+	serveAuth := cfg.ForwardAuthOnly || cfg.ForwardAuthListen != "off"
+
 	if rt.mode == config.ModePublic {
-		rt.proxy = g.publicHandler(rt, "proxy", backend)
-		rt.auth = g.publicHandler(rt, "forward_auth", facts)
+		if serveProxy {
+			rt.proxy = g.publicHandler(rt, "proxy", backend)
+		}
+		if serveAuth {
+			rt.auth = g.publicHandler(rt, "forward_auth", facts)
+		}
 		return rt, nil
 	}
 
@@ -124,19 +133,27 @@ func (g *Gateway) buildRoute(st *state, rc *config.Route, upstreams map[string]*
 			approovhttp.WithObserver(g.metrics.observer(rt.name, endpoint)),
 		)
 	}
-	proxied, answered := backend, http.Handler(facts)
 	policy := rc.MessageSigning
 	if policy == "" {
 		policy = cfg.MessageSigning
 	}
-	if v := st.signing[policy]; v != nil {
-		proxied = g.checkSignatures(st, rt, v, "proxy", st.proxySigned, backend)
-		answered = g.checkSignatures(st, rt, v, "forward_auth", st.forwardAuthSigned, facts)
+	signing := st.signing[policy]
+	if serveProxy {
+		var proxied http.Handler = backend
+		if signing != nil {
+			proxied = g.checkSignatures(st, rt, signing, "proxy", st.proxySigned, backend)
+		}
+		rt.proxy = protect("proxy")(proxied)
+		if rc.TokenQueryParam != "" {
+			rt.proxy = queryToken(st, rc.TokenQueryParam, rt.proxy)
+		}
 	}
-	rt.proxy = protect("proxy")(proxied)
-	rt.auth = protect("forward_auth")(answered)
-	if rc.TokenQueryParam != "" {
-		rt.proxy = queryToken(st, rc.TokenQueryParam, rt.proxy)
+	if serveAuth {
+		var answered http.Handler = facts
+		if signing != nil {
+			answered = g.checkSignatures(st, rt, signing, "forward_auth", st.forwardAuthSigned, facts)
+		}
+		rt.auth = protect("forward_auth")(answered)
 	}
 	return rt, nil
 }

@@ -199,3 +199,22 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestMetricsOnlyForEndpointsServed: a proxy-only gateway has no
+// forward-auth series, a forward-auth-only one no proxy series.
+func TestMetricsOnlyForEndpointsServed(t *testing.T) {
+	for _, tt := range []struct {
+		yaml, absent, present string
+	}{
+		{"", `endpoint="forward_auth"`, `endpoint="proxy"`},
+		{"forward_auth_only: true\n", `endpoint="proxy"`, `endpoint="forward_auth"`},
+	} {
+		tg := newTestGateway(t, tt.yaml)
+		rec := httptest.NewRecorder()
+		tg.adminHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		m := rec.Body.String()
+		if strings.Contains(m, tt.absent) || !strings.Contains(m, tt.present) {
+			t.Errorf("%q: metrics have %s: %v, %s: %v", tt.yaml, tt.absent, strings.Contains(m, tt.absent), tt.present, strings.Contains(m, tt.present))
+		}
+	}
+}

@@ -221,11 +221,19 @@ func detail(err error) string {
 // application/json, body {}. It says nothing of why.
 func Reject(w http.ResponseWriter, _ *http.Request, _ error) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
+	// Shared, never modified: a rejection, the common answer to a flood,
+	// allocates no header values.
+	h["Content-Type"] = jsonContentType
+	h["Cache-Control"] = noStore
 	w.WriteHeader(http.StatusUnauthorized)
-	_, _ = w.Write([]byte("{}"))
+	_, _ = w.Write(emptyJSON)
 }
+
+var (
+	jsonContentType = []string{"application/json"}
+	noStore         = []string{"no-store"}
+	emptyJSON       = []byte("{}")
+)
 
 // IsPreflight reports whether r is a CORS preflight request: OPTIONS with
 // an Access-Control-Request-Method header.

@@ -64,6 +64,9 @@ func (st *state) checkMethod(method string) *refusal {
 // "api.example.com." names the same host, but ServeMux compares host
 // patterns byte for byte.
 func canonicalHost(host string) string {
+	if isCanonicalHost(host) {
+		return host // the common case, without allocating
+	}
 	name, port := host, ""
 	if h, p, err := net.SplitHostPort(host); err == nil {
 		name, port = h, p
@@ -73,6 +76,18 @@ func canonicalHost(host string) string {
 		return name
 	}
 	return net.JoinHostPort(name, port)
+}
+
+// isCanonicalHost reports whether host has no upper-case letter and no
+// dot before its port or end.
+func isCanonicalHost(host string) bool {
+	for i := 0; i < len(host); i++ {
+		c := host[i]
+		if 'A' <= c && c <= 'Z' || c == '.' && (i == len(host)-1 || host[i+1] == ':') {
+			return false
+		}
+	}
+	return true
 }
 
 // checkPath refuses a request path that a backend could resolve to another

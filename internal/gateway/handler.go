@@ -42,7 +42,7 @@ func (g *Gateway) front(st *state, w http.ResponseWriter, r *http.Request, serve
 
 	ctx, id := st.withRequestID(r)
 	r = r.WithContext(ctx)
-	w.Header().Set(RequestIDHeader, id)
+	w.Header()[RequestIDHeader] = []string{id}
 	if st.cfg.AccessLog {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}

@@ -270,7 +270,7 @@ func (st *state) lookup(r *http.Request) http.Handler {
 func assertionSigner(cfg *config.Config) (*assertion.Signer, string, error) {
 	secret, where, warning := cfg.AssertionSecret, "APPROOV_ASSERTION_SECRET", ""
 	if cfg.AssertionSecretFile != "" {
-		where = "assertion_secret_file"
+		where = "APPROOV_ASSERTION_SECRET_FILE"
 		data, w, err := config.ReadKeyFile(where, cfg.AssertionSecretFile, true)
 		if err != nil {
 			return nil, "", err

@@ -5,12 +5,14 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/approov-gateway/approov/internal/config"
@@ -43,6 +45,60 @@ func (stdio IO) signals() (context.Context, <-chan struct{}, func()) {
 	return osSignals()
 }
 
+// command is one command of approov-gateway: its name, its help, which
+// help TOPIC and COMMAND -h print, and what runs it.
+type command struct {
+	name string
+	help func() string
+	run  func(args []string, stdio IO) int
+}
+
+// commands are approov-gateway's commands, in the order usage lists them.
+// It is filled in init: help, one of them, reads it.
+var commands []command
+
+func init() {
+	text := func(s string) func() string { return func() string { return s } }
+	commands = []command{
+		{"serve", serveHelp, serve},
+		{"demo", text(demoUsage), demo},
+		{"token", text(tokenUsage), token},
+		{"sign", text(signUsage), signRequest},
+		{"install-key", text(installKeyUsage), installKey},
+		{"secret", text(secretUsage), secret},
+		{"bind", text(bindUsage), bind},
+		{"version", text(versionUsage), versionCommand},
+		{"help", text(helpUsage), help},
+	}
+}
+
+// commandNamed returns the command called name.
+func commandNamed(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+// didYouMean suggests the command or topic name is likely a typo of.
+func didYouMean(name string, extra ...string) string {
+	names := extra
+	for _, c := range commands {
+		names = append(names, c.name)
+	}
+	if near := config.Nearest(name, names, 2); near != "" {
+		return " (did you mean " + near + "?)"
+	}
+	return ""
+}
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help"
+}
+
 // Main runs the command line args (without the program name) and returns
 // the exit status.
 func Main(args []string, stdio IO) int {
@@ -50,30 +106,27 @@ func Main(args []string, stdio IO) int {
 		fmt.Fprint(stdio.Stderr, usage)
 		return exitUsage
 	}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "serve":
-		return serve(rest, stdio)
-	case "demo":
-		return demo(rest, stdio)
-	case "token":
-		return token(rest, stdio)
-	case "sign":
-		return signRequest(rest, stdio)
-	case "install-key":
-		return installKey(rest, stdio)
-	case "secret":
-		return secret(rest, stdio)
-	case "bind":
-		return bind(rest, stdio)
-	case "version", "--version", "-version":
-		fmt.Fprintf(stdio.Stdout, "approov-gateway %s\n", version.String())
-		return exitOK
-	case "help", "-h", "-help", "--help":
+	name, rest := args[0], args[1:]
+	switch {
+	case isHelp(name):
 		return help(rest, stdio)
+	case name == "--version" || name == "-version":
+		return versionCommand(rest, stdio)
 	}
-	fmt.Fprintf(stdio.Stderr, "approov-gateway: unknown command %q (see approov-gateway help)\n", cmd)
-	return exitUsage
+	c, ok := commandNamed(name)
+	if !ok {
+		fmt.Fprintf(stdio.Stderr, "approov-gateway: unknown command %q%s\n", name, orSeeHelp(didYouMean(name)))
+		return exitUsage
+	}
+	return c.run(rest, stdio)
+}
+
+// orSeeHelp returns suggestion, or else where to look.
+func orSeeHelp(suggestion string) string {
+	if suggestion != "" {
+		return suggestion
+	}
+	return " (see approov-gateway help)"
 }
 
 const usage = `approov-gateway locks an API to its genuine mobile app by checking Approov tokens.
@@ -92,47 +145,125 @@ Usage:
   approov-gateway secret gen [--assertion | --forward-auth | --message-signing]
                                       make a new random secret
   approov-gateway bind VALUE...       print the pay claim that binds a token to header values
-  approov-gateway version
-  approov-gateway help [serve|token|sign|install-key|settings]
+  approov-gateway version             print the version, revision and Go version of this build
+  approov-gateway help [COMMAND | settings]
+                                      print the help of a command (also COMMAND -h), or of the settings
 
 Configuration: flags, APPROOV_* environment variables (also from ./.env) and an
 optional YAML file (--config or APPROOV_CONFIG); see approov-gateway help settings.
 `
 
+const helpUsage = `Usage: approov-gateway help [COMMAND | settings]
+
+Prints the help of a command — serve, demo, token, sign, install-key, secret,
+bind, version or help — as COMMAND -h does, or the settings of serve with
+their environment variables, flags and defaults. Without a topic, the list
+of commands.
+`
+
+const demoUsage = `Usage: approov-gateway demo [--listen ADDR] [--admin-listen ADDR]
+
+Runs the gateway in front of a built-in hello API and prints curl commands
+with tokens to try: valid, missing, expired, forged, and bound to an
+Authorization header. The secret is APPROOV_BASE64_SECRET (or another key
+setting, also from ./.env) if set, else a throwaway one, printed. Ctrl-C
+stops it.
+
+  --listen ADDR        address for the gateway (default 127.0.0.1:8002)
+  --admin-listen ADDR  address for /healthz, /readyz and /metrics
+                       (default 127.0.0.1:9002)
+`
+
+const bindUsage = `Usage: approov-gateway bind VALUE...
+
+Prints the pay claim that binds a token to these header values: the base64
+of the SHA-256 of the values concatenated in order, as the app SDK computes
+it, for token gen --bind and token check --bind. Put -- before a value that
+starts with a dash.
+
+  approov-gateway bind 'Bearer abc'
+`
+
+const versionUsage = `Usage: approov-gateway version   (or approov-gateway --version)
+
+Prints the version of this build, the VCS revision it was built from and
+whether the checkout was dirty (had uncommitted changes), the time of that
+commit, and the Go version, as Go recorded them in the binary.
+`
+
+// serveHelp is the help of serve: the command, then every setting.
+func serveHelp() string {
+	return `Usage: approov-gateway serve [--config FILE] [--check-config] [--SETTING=VALUE]...
+
+Runs the gateway: a reverse proxy in front of the API that lets through
+only requests with a valid Approov token, and a forward-auth endpoint for
+nginx, Caddy, Traefik and Envoy. SIGHUP reloads the configuration; SIGTERM
+stops it after the requests in flight.
+
+  --config FILE     the YAML configuration file (APPROOV_CONFIG)
+  --check-config    load and check everything, keys and routes too; print
+                    every problem (exit 2) or "configuration ok: …" (exit 0)
+  --SETTING VALUE   any setting below but the secrets; a boolean setting's
+                    flag alone means true (--monitor), or takes =true or
+                    =false (--monitor=false)
+
+` + settingsHelp()
+}
+
+// settingsHelp lists every setting, from the settings table.
+func settingsHelp() string {
+	var b strings.Builder
+	b.WriteString("Settings of approov-gateway serve, by YAML key, environment variable and flag.\nPrecedence: flags > environment > .env > YAML file > defaults.\n\n")
+	for _, s := range config.Settings() {
+		flag := s.Flag
+		if flag == "" {
+			flag = "(no flag: a secret)"
+		}
+		def := ""
+		if s.Default != "" {
+			def = " (default " + s.Default + ")"
+		}
+		fmt.Fprintf(&b, "  %s\n      %s, %s\n      %s%s\n", s.Name, s.Env, flag, s.Usage, def)
+	}
+	b.WriteString("\n  routes, keys\n      YAML only: see docs/CONFIGURATION.md\n")
+	b.WriteString("\nFlags of serve: --config FILE, --check-config, and one per setting above.\n")
+	return b.String()
+}
+
+// help prints the help of a command or of the settings.
 func help(args []string, stdio IO) int {
 	if len(args) == 0 {
 		fmt.Fprint(stdio.Stdout, usage)
 		return exitOK
 	}
-	switch args[0] {
-	case "serve", "settings":
-		fmt.Fprint(stdio.Stdout, "Settings of approov-gateway serve, by YAML key, environment variable and flag.\nPrecedence: flags > environment > .env > YAML file > defaults.\n\n")
-		for _, s := range config.Settings() {
-			flag := s.Flag
-			if flag == "" {
-				flag = "(no flag: a secret)"
-			}
-			def := ""
-			if s.Default != "" {
-				def = " (default " + s.Default + ")"
-			}
-			fmt.Fprintf(stdio.Stdout, "  %s\n      %s, %s\n      %s%s\n", s.Name, s.Env, flag, s.Usage, def)
-		}
-		fmt.Fprint(stdio.Stdout, "\n  routes, keys\n      YAML only: see docs/CONFIGURATION.md\n")
-		fmt.Fprint(stdio.Stdout, "\nFlags of serve: --config FILE, --check-config, and one per setting above.\n")
-		return exitOK
-	case "token":
-		fmt.Fprint(stdio.Stdout, tokenUsage)
-		return exitOK
-	case "sign":
-		fmt.Fprint(stdio.Stdout, signUsage)
-		return exitOK
-	case "install-key":
-		fmt.Fprint(stdio.Stdout, installKeyUsage)
+	topic := args[0]
+	if isHelp(topic) {
+		topic = "help"
+	}
+	if topic == "settings" {
+		fmt.Fprint(stdio.Stdout, settingsHelp())
 		return exitOK
 	}
-	fmt.Fprintf(stdio.Stderr, "approov-gateway: no help on %q\n", args[0])
+	if c, ok := commandNamed(topic); ok {
+		fmt.Fprint(stdio.Stdout, c.help())
+		return exitOK
+	}
+	fmt.Fprintf(stdio.Stderr, "approov-gateway: no help on %q%s\n", topic, orSeeHelp(didYouMean(topic, "settings")))
 	return exitUsage
+}
+
+// versionCommand prints what Go recorded of this build.
+func versionCommand(args []string, stdio IO) int {
+	fs := newCommandFlags("version")
+	positional, status, ok := parseCommand(fs, args, stdio, versionUsage, "version")
+	if !ok {
+		return status
+	}
+	if len(positional) > 0 {
+		return fail(stdio.Stderr, "version", exitUsage, "unexpected argument %q", positional[0])
+	}
+	fmt.Fprint(stdio.Stdout, version.Current())
+	return exitOK
 }
 
 // printProblems writes each configuration problem as one line.
@@ -173,7 +304,11 @@ func tuneGC() {
 func serve(args []string, stdio IO) int {
 	src := config.OSSource(args)
 	cfg, flags, err := config.Load(src)
-	if err != nil {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdio.Stdout, serveHelp())
+		return exitOK
+	case err != nil:
 		printProblems(stdio.Stderr, err)
 		return exitUsage
 	}

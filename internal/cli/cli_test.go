@@ -253,10 +253,15 @@ func TestMainCommands(t *testing.T) {
 		{"-h", []string{"-h"}, 0, usage, ""},
 		{"--help", []string{"--help"}, 0, usage, ""},
 		{"help token", []string{"help", "token"}, 0, tokenUsage, ""},
-		{"help unknown", []string{"help", "frobnicate"}, 2, "", "approov-gateway: no help on \"frobnicate\"\n"},
-		{"version", []string{"version"}, 0, "approov-gateway " + version.String() + "\n", ""},
-		{"--version", []string{"--version"}, 0, "approov-gateway " + version.String() + "\n", ""},
+		{"help unknown", []string{"help", "frobnicate"}, 2, "", "approov-gateway: no help on \"frobnicate\" (see approov-gateway help)\n"},
+		{"help typo", []string{"help", "setings"}, 2, "", "approov-gateway: no help on \"setings\" (did you mean settings?)\n"},
+		{"version", []string{"version"}, 0, version.Current().String(), ""},
+		{"--version", []string{"--version"}, 0, version.Current().String(), ""},
+		{"-version", []string{"-version"}, 0, version.Current().String(), ""},
+		{"version with an argument", []string{"version", "--short"}, 2, "", "approov-gateway version: unknown flag --short (see approov-gateway help version)\n"},
+		{"version with a word", []string{"version", "now"}, 2, "", "approov-gateway version: unexpected argument \"now\"\n"},
 		{"unknown command", []string{"frobnicate", "x"}, 2, "", "approov-gateway: unknown command \"frobnicate\" (see approov-gateway help)\n"},
+		{"command typo", []string{"tokn", "gen"}, 2, "", "approov-gateway: unknown command \"tokn\" (did you mean token?)\n"},
 		{"token alone", []string{"token"}, 2, "", tokenUsage},
 		{"token help", []string{"token", "--help"}, 0, tokenUsage, ""},
 		{"token unknown", []string{"token", "sign"}, 2, "", "approov-gateway token: unknown command \"sign\" (want gen, check or decode)\n"},
@@ -354,7 +359,7 @@ func TestServeCheckConfig(t *testing.T) {
 		{name: "bad flag",
 			args:   []string{"--check-config", "--frobnicate"},
 			code:   2,
-			stderr: []string{"approov-gateway: flag provided but not defined: -frobnicate (see approov-gateway serve -h)"}},
+			stderr: []string{"approov-gateway: unknown flag --frobnicate (see approov-gateway serve -h)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

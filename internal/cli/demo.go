@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/base64"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -49,12 +48,15 @@ func helloAPI(facts *assertion.Verifier) http.Handler {
 }
 
 func demo(args []string, stdio IO) int {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stdio.Stderr)
-	listen := fs.String("listen", "127.0.0.1:8002", "address for the gateway")
-	adminListen := fs.String("admin-listen", "127.0.0.1:9002", "address for /healthz, /readyz and /metrics")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	fs := newCommandFlags("demo")
+	listen := fs.String("listen", "127.0.0.1:8002", "")
+	adminListen := fs.String("admin-listen", "127.0.0.1:9002", "")
+	positional, status, ok := parseCommand(fs, args, stdio, demoUsage, "demo")
+	if !ok {
+		return status
+	}
+	if len(positional) > 0 {
+		return fail(stdio.Stderr, "demo", exitUsage, "unexpected argument %q (see approov-gateway help demo)", positional[0])
 	}
 
 	// A secret from the environment is used, and never printed; without

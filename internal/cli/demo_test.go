@@ -152,7 +152,9 @@ func TestDemoFailures(t *testing.T) {
 		code   int
 		stderr string // a line of the output
 	}{
-		{"unknown flag", "", []string{"--frobnicate"}, 2, "flag provided but not defined: -frobnicate"},
+		{"unknown flag", "", []string{"--frobnicate"}, 2, "approov-gateway demo: unknown flag --frobnicate (see approov-gateway help demo)\n"},
+		{"typo of a flag", "", []string{"--listn", "127.0.0.1:1"}, 2, "approov-gateway demo: unknown flag --listn (did you mean --listen?)\n"},
+		{"argument", "", []string{"now"}, 2, "approov-gateway demo: unexpected argument \"now\" (see approov-gateway help demo)\n"},
 		{"bad secret", "APPROOV_BASE64_SECRET=" + leak, nil, 2, "approov-gateway demo: APPROOV_BASE64_SECRET: secret is neither base64 nor base64url"},
 		{"bad address", "", []string{"--listen", leak, "--admin-listen", "off"}, 2, "approov-gateway: listen: want host:port, such as 127.0.0.1:8002"},
 		{"same address twice", "", []string{"--listen", "127.0.0.1:8002", "--admin-listen", "127.0.0.1:8002"}, 2,

@@ -35,40 +35,47 @@ func installKey(args []string, stdio IO) int {
 	if len(args) == 0 {
 		return fail(stdio.Stderr, cmd, exitUsage, "want gen or ipk (see approov-gateway help install-key)")
 	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
+	if isHelp(args[0]) || args[0] == "help" {
 		fmt.Fprint(stdio.Stdout, installKeyUsage)
 		return exitOK
+	}
+	if args[0] != "gen" && args[0] != "ipk" {
+		return fail(stdio.Stderr, cmd, exitUsage, "unknown command %q (want gen or ipk)", args[0])
+	}
+	sub := cmd + " " + args[0]
+	positional, status, ok := parseCommand(newCommandFlags(sub), args[1:], stdio, installKeyUsage, cmd)
+	if !ok {
+		return status
+	}
+	switch args[0] {
 	case "gen":
-		if len(args) > 1 {
-			return fail(stdio.Stderr, cmd+" gen", exitUsage, "unexpected argument %q", args[1])
+		if len(positional) > 0 {
+			return fail(stdio.Stderr, sub, exitUsage, "unexpected argument %q", positional[0])
 		}
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if err != nil {
-			return fail(stdio.Stderr, cmd+" gen", exitFailure, "%v", err)
+			return fail(stdio.Stderr, sub, exitFailure, "%v", err)
 		}
 		der, err := x509.MarshalPKCS8PrivateKey(key)
 		if err != nil {
-			return fail(stdio.Stderr, cmd+" gen", exitFailure, "%v", err)
+			return fail(stdio.Stderr, sub, exitFailure, "%v", err)
 		}
 		pem.Encode(stdio.Stdout, &pem.Block{Type: "PRIVATE KEY", Bytes: der})
 		return exitOK
-	case "ipk":
-		if len(args) != 2 {
-			return fail(stdio.Stderr, cmd+" ipk", exitUsage, "want one argument, the PEM file of the key")
-		}
-		key, err := loadInstallKey(args[1])
-		if err != nil {
-			return fail(stdio.Stderr, cmd+" ipk", exitUsage, "%v", err)
-		}
-		ipk, err := msgsig.InstallationPublicKey(&key.PublicKey)
-		if err != nil {
-			return fail(stdio.Stderr, cmd+" ipk", exitUsage, "%s", msgsigText(err))
-		}
-		fmt.Fprintln(stdio.Stdout, ipk)
-		return exitOK
 	}
-	return fail(stdio.Stderr, cmd, exitUsage, "unknown command %q (want gen or ipk)", args[0])
+	if len(positional) != 1 {
+		return fail(stdio.Stderr, sub, exitUsage, "want one argument, the PEM file of the key")
+	}
+	key, err := loadInstallKey(positional[0])
+	if err != nil {
+		return fail(stdio.Stderr, sub, exitUsage, "%v", err)
+	}
+	ipk, err := msgsig.InstallationPublicKey(&key.PublicKey)
+	if err != nil {
+		return fail(stdio.Stderr, sub, exitUsage, "%s", msgsigText(err))
+	}
+	fmt.Fprintln(stdio.Stdout, ipk)
+	return exitOK
 }
 
 // loadInstallKey reads a PEM P-256 private key (PKCS #8 or SEC 1). Errors

@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"crypto/ecdsa"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -67,30 +64,6 @@ Output:
 
 // forms maps --form to a msgsig.Form.
 var forms = map[string]msgsig.Form{"bytes": msgsig.FormByteSequence, "string": msgsig.FormString}
-
-// newCommandFlags returns the flag set of a command that reports a bad
-// flag in one line and -h as its usage on stdout.
-func newCommandFlags(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	return fs
-}
-
-// parseCommand parses args with fs. When it returns false, the command
-// is done: -h printed usage, or an error its line; status says how it
-// ended.
-func parseCommand(fs *flag.FlagSet, args []string, stdio IO, usage, topic string) (positional []string, status int, ok bool) {
-	positional, err := parseInterspersed(fs, args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprint(stdio.Stdout, usage)
-		return nil, exitOK, false
-	case err != nil:
-		return nil, fail(stdio.Stderr, fs.Name(), exitUsage, "%v (see approov-gateway help %s)", err, topic), false
-	}
-	return positional, exitOK, true
-}
 
 // signRequest runs the sign command.
 func signRequest(args []string, stdio IO) int {

@@ -353,7 +353,8 @@ func TestSignUsageErrors(t *testing.T) {
 	}{
 		{"no arguments", nil, "want METHOD URL, got 0 arguments (see approov-gateway help sign)"},
 		{"no URL", append(ok, "GET"), "want METHOD URL, got 1 arguments (see approov-gateway help sign)"},
-		{"unknown flag", append(ok, "--bogus", "GET", "http://h/"), "flag provided but not defined: -bogus (see approov-gateway help sign)"},
+		{"unknown flag", append(ok, "--bogus", "GET", "http://h/"), "unknown flag --bogus (see approov-gateway help sign)"},
+		{"typo of a flag", append(ok, "--curll", "GET", "http://h/"), "unknown flag --curll (did you mean --curl?)"},
 		{"bad method", append(ok, "GE T", "http://h/"), `method "GE T" is not a valid HTTP method`},
 		{"relative URL", append(ok, "GET", "/api"), `URL "/api": want an absolute http:// or https:// URL`},
 		{"other scheme", append(ok, "GET", "ftp://h/"), `URL "ftp://h/": want an absolute http:// or https:// URL`},
@@ -431,7 +432,7 @@ func TestSignHelp(t *testing.T) {
 		}
 	}
 	_, stdout, _ := run(t, "", "help")
-	for _, want := range []string{"approov-gateway sign [flags] METHOD URL", "approov-gateway install-key gen|ipk", "help [serve|token|sign|install-key|settings]"} {
+	for _, want := range []string{"approov-gateway sign [flags] METHOD URL", "approov-gateway install-key gen|ipk", "help [COMMAND | settings]"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("usage lacks %q", want)
 		}

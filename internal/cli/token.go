@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -74,12 +73,6 @@ Exit status of check: 0 valid, 1 invalid (the token, or with --explain its
 signatures or body), 2 usage or configuration error.
 `
 
-// listFlag collects a repeatable flag.
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
-
 func token(args []string, stdio IO) int {
 	if len(args) == 0 {
 		fmt.Fprint(stdio.Stderr, tokenUsage)
@@ -98,40 +91,6 @@ func token(args []string, stdio IO) int {
 	}
 	fmt.Fprintf(stdio.Stderr, "approov-gateway token: unknown command %q (want gen, check or decode)\n", args[0])
 	return exitUsage
-}
-
-// fail prints one line and returns status.
-func fail(w io.Writer, cmd string, status int, format string, args ...any) int {
-	fmt.Fprintf(w, "approov-gateway %s: %s\n", cmd, fmt.Sprintf(format, args...))
-	return status
-}
-
-// parseInterspersed parses args with fs, allowing flags after positional
-// arguments (token check TOKEN --bind x), which the flag package alone
-// stops at. It returns the positional arguments.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return positional, nil
-		}
-		if rest[0] == "--" {
-			return append(positional, rest[1:]...), nil
-		}
-		positional = append(positional, rest[0])
-		args = rest[1:]
-	}
-}
-
-func newFlagSet(name string, stdio IO) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stdio.Stderr)
-	fs.Usage = func() { fmt.Fprint(stdio.Stderr, tokenUsage) }
-	return fs
 }
 
 // secretFrom resolves the HMAC secret: the flag, the file flag, then the
@@ -188,7 +147,7 @@ func parseExp(v string, now time.Time) (any, error) {
 }
 
 func tokenGen(args []string, stdio IO) int {
-	fs := newFlagSet("token gen", stdio)
+	fs := newCommandFlags("token gen")
 	secretFlag := fs.String("secret", "", "")
 	secretFile := fs.String("secret-file", "", "")
 	exp := fs.String("exp", "1h", "")
@@ -203,9 +162,9 @@ func tokenGen(args []string, stdio IO) int {
 	var binds, claims listFlag
 	fs.Var(&binds, "bind", "")
 	fs.Var(&claims, "claim", "")
-	positional, err := parseInterspersed(fs, args)
-	if err != nil {
-		return exitUsage
+	positional, status, ok := parseCommand(fs, args, stdio, tokenUsage, "token")
+	if !ok {
+		return status
 	}
 	if len(positional) > 0 {
 		return fail(stdio.Stderr, "token gen", exitUsage, "unexpected argument %q", positional[0])
@@ -393,11 +352,11 @@ func indentJSON(raw json.RawMessage) string {
 }
 
 func tokenDecode(args []string, stdio IO) int {
-	fs := newFlagSet("token decode", stdio)
+	fs := newCommandFlags("token decode")
 	asJSON := fs.Bool("json", false, "")
-	positional, err := parseInterspersed(fs, args)
-	if err != nil {
-		return exitUsage
+	positional, status, ok := parseCommand(fs, args, stdio, tokenUsage, "token")
+	if !ok {
+		return status
 	}
 	tok, err := readTokenArg(positional, stdio.Stdin)
 	if err != nil {
@@ -424,7 +383,7 @@ func tokenDecode(args []string, stdio IO) int {
 }
 
 func tokenCheck(args []string, stdio IO) int {
-	fs := newFlagSet("token check", stdio)
+	fs := newCommandFlags("token check")
 	secretFlag := fs.String("secret", "", "")
 	secretFile := fs.String("secret-file", "", "")
 	publicKey := fs.String("public-key", "", "")
@@ -437,9 +396,9 @@ func tokenCheck(args []string, stdio IO) int {
 	fs.Var(&headers, "header", "")
 	var explainFlags explainFlags
 	explainFlags.register(fs)
-	positional, err := parseInterspersed(fs, args)
-	if err != nil {
-		return exitUsage
+	positional, status, ok := parseCommand(fs, args, stdio, tokenUsage, "token")
+	if !ok {
+		return status
 	}
 	explaining, err := explainFlags.prepare(headers)
 	if err != nil {

@@ -60,29 +60,6 @@ func (src Source) Lookup(name string) (value string, ok bool, err error) {
 	return value, ok, err
 }
 
-// Flags are the command-line options that are not settings.
-type Flags struct {
-	CheckConfig bool
-}
-
-// NewFlagSet returns the flag set of the serve command: one flag per
-// non-secret setting, plus --config and --check-config.
-func NewFlagSet(name string) (*flag.FlagSet, *Flags, map[string]*string) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	values := map[string]*string{}
-	for _, s := range settings {
-		if s.secret {
-			continue
-		}
-		usage := s.usage + " (" + envName(s.name) + ")"
-		values[s.name] = fs.String(flagName(s.name), s.def, usage)
-	}
-	values["config"] = fs.String("config", "", "YAML configuration file (APPROOV_CONFIG)")
-	f := &Flags{}
-	fs.BoolVar(&f.CheckConfig, "check-config", false, "check the configuration, print what is wrong, and exit")
-	return fs, f, values
-}
-
 // Defaults returns a configuration with every default applied and nothing
 // else: no key, no upstream. Callers that build configurations in code,
 // such as the demo, start from it.
@@ -108,16 +85,24 @@ func (c *Config) Validate() error {
 }
 
 // Load reads the configuration for the serve command. On a bad
-// configuration it returns [Problems]; flag syntax errors come back as
-// other errors, after the flag package has printed its usage.
+// configuration it returns [Problems], every one found. Arguments that are
+// not flags of serve come back as another error, which asks for help when
+// it wraps [flag.ErrHelp] (-h or --help).
 func Load(src Source) (*Config, *Flags, error) {
 	fs, flags, values := NewFlagSet("serve")
 	fs.SetOutput(new(strings.Builder))
+	const hint = "see approov-gateway serve -h"
 	if err := fs.Parse(src.Args); err != nil {
-		return nil, nil, fmt.Errorf("%v (see approov-gateway serve -h)", err)
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, nil, err
+		}
+		return nil, nil, FlagError(fs, err, hint)
 	}
 	if fs.NArg() > 0 {
-		return nil, nil, fmt.Errorf("unexpected argument %q (see approov-gateway serve -h)", fs.Arg(0))
+		if why := boolFlagHint(fs, src.Args, fs.NArg()); why != "" {
+			return nil, nil, fmt.Errorf("unexpected argument %q%s", fs.Arg(0), why)
+		}
+		return nil, nil, fmt.Errorf("unexpected argument %q (%s)", fs.Arg(0), hint)
 	}
 	setFlags := map[string]string{}
 	fs.Visit(func(f *flag.Flag) {
@@ -352,47 +337,4 @@ func setField(f reflect.Value, n *yaml.Node) error {
 		return fmt.Errorf("unsupported field type %s", f.Type())
 	}
 	return nil
-}
-
-// suggest names the closest setting, for typos.
-func suggest(name string) string {
-	names := []string{"routes", "keys"}
-	for _, s := range settings {
-		names = append(names, s.name)
-	}
-	return suggestFrom(name, names)
-}
-
-// suggestFrom names the closest of names, for typos.
-func suggestFrom(name string, names []string) string {
-	best, bestDist := "", 4
-	for _, n := range names {
-		if d := editDistance(name, n); d < bestDist {
-			best, bestDist = n, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return " (did you mean " + best + "?)"
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }

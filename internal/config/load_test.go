@@ -322,11 +322,16 @@ func TestLoadArguments(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--no-such-flag"}, "flag provided but not defined: -no-such-flag (see approov-gateway serve -h)"},
-		{[]string{"--base64-secret", secret}, "flag provided but not defined: -base64-secret (see approov-gateway serve -h)"},
-		{[]string{"--forward-auth-secret=x"}, "flag provided but not defined: -forward-auth-secret (see approov-gateway serve -h)"},
+		{[]string{"--no-such-flag"}, "unknown flag --no-such-flag (see approov-gateway serve -h)"},
+		{[]string{"--base64-secret", secret}, "unknown flag --base64-secret (see approov-gateway serve -h)"},
+		{[]string{"--forward-auth-secret=x"}, "unknown flag --forward-auth-secret (see approov-gateway serve -h)"},
+		{[]string{"--monitr"}, "unknown flag --monitr (did you mean --monitor?)"},
+		{[]string{"-chek-config"}, "unknown flag --chek-config (did you mean --check-config?)"},
+		{[]string{"--Listen=127.0.0.1:1"}, "unknown flag --Listen (did you mean --listen?)"},
 		{[]string{"--leeway"}, "flag needs an argument: -leeway (see approov-gateway serve -h)"},
 		{[]string{"--leeway", "1s", "extra", "--monitor=true"}, `unexpected argument "extra" (see approov-gateway serve -h)`},
+		{[]string{"--monitor", "false"}, `unexpected argument "false"; --monitor is a boolean flag: --monitor alone turns it on, --monitor=false sets it`},
+		{[]string{"--leeway=1s", "--access-log", "true", "--check-config"}, `unexpected argument "true"; --access-log is a boolean flag: --access-log alone turns it on, --access-log=true sets it`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

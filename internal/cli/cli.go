@@ -321,7 +321,7 @@ func serve(args []string, stdio IO) int {
 		for _, w := range warnings {
 			fmt.Fprintf(stdio.Stderr, "approov-gateway: warning: %s\n", w)
 		}
-		fmt.Fprintf(stdio.Stdout, "configuration ok: %s\n", cfg.Summary())
+		fmt.Fprintf(stdio.Stdout, "configuration ok: %s\n", cfg.SummaryAt(cfg.Addresses()))
 		return exitOK
 	}
 	tuneGC()

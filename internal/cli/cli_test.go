@@ -323,7 +323,7 @@ func TestServeCheckConfig(t *testing.T) {
 			env:    []string{"APPROOV_SECRET_FILE=secret.txt", "APPROOV_UPSTREAM=http://127.0.0.1:8000"},
 			args:   []string{"--check-config", "--listen", "127.0.0.1:8080"},
 			code:   0,
-			stdout: "configuration ok: listen 127.0.0.1:8080, upstream http://127.0.0.1:8000, 1 key(s), 0 route(s), no binding, enforcing, no signed facts, forward-auth off\n",
+			stdout: "configuration ok: listen 127.0.0.1:8080, upstream http://127.0.0.1:8000, 1 key(s), 0 route(s), no binding, enforcing, no signed facts, forward-auth off, admin 127.0.0.1:9002\n",
 			stderr: []string{
 				"approov-gateway: warning: APPROOV_SECRET_FILE: the file is readable by other users (mode 0644); 0400 or 0600 keeps the secret to its owner",
 				"approov-gateway: warning: assertion_secret is not set: backends cannot tell the facts the gateway forwards from forged ones (docs/ASSERTION.md)",
@@ -333,7 +333,7 @@ func TestServeCheckConfig(t *testing.T) {
 			dotenv: "APPROOV_BASE64_SECRET=" + secret + "\nAPPROOV_UPSTREAM=http://127.0.0.1:8000\nAPPROOV_ASSERTION_SECRET=" + secret + "\nAPPROOV_PUBLIC_URL=https://api.example.com\n",
 			args:   []string{"--check-config"},
 			code:   0,
-			stdout: "configuration ok: listen 127.0.0.1:8002, upstream http://127.0.0.1:8000, 1 key(s), 0 route(s), no binding, enforcing, signed facts for approov-backend, forward-auth off\n"},
+			stdout: "configuration ok: listen 127.0.0.1:8002, upstream http://127.0.0.1:8000, 1 key(s), 0 route(s), no binding, enforcing, signed facts for approov-backend, forward-auth off, admin 127.0.0.1:9002\n"},
 		{name: "every problem at once",
 			env:  []string{"APPROOV_BASE64_SECRET=" + leak, "APPROOV_UPSTREAM=http://user:" + leak + "@127.0.0.1/", "APPROOV_LEEWAY=" + leak, "APPROOV_MONITOR=" + leak},
 			args: []string{"--check-config", "--listen=" + leak},

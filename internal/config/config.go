@@ -253,9 +253,63 @@ func (c *Config) RouteMode(r *Route) string {
 	return ModeToken
 }
 
+// Addresses are where the gateway's listeners are: the API's (the proxy,
+// or the forward-auth endpoint with forward_auth_only), the forward-auth
+// endpoint's beside the proxy, and the admin endpoints'; "" for one that is
+// off.
+type Addresses struct {
+	Listen, ForwardAuth, Admin string
+}
+
+// Addresses returns the addresses the configuration asks for. They are the
+// addresses in use only until a listener binds port 0, which the kernel
+// then chooses, or a reload changes an address, which applies only at the
+// next start: a running gateway knows its own.
+func (c *Config) Addresses() Addresses {
+	a := Addresses{Listen: c.Listen, ForwardAuth: c.ForwardAuthListen, Admin: c.AdminListen}
+	if c.ForwardAuthOnly || a.ForwardAuth == "off" {
+		a.ForwardAuth = ""
+	}
+	if a.Admin == "off" {
+		a.Admin = ""
+	}
+	return a
+}
+
 // Summary describes a configuration in one line, without any secret or
-// credential.
+// credential, and without addresses, which it cannot know for a running
+// gateway (see [Config.Addresses]); [Config.SummaryAt] adds them.
 func (c *Config) Summary() string {
+	forwardAuth := "forward-auth off"
+	switch {
+	case c.ForwardAuthOnly:
+		forwardAuth = "forward-auth at " + c.ForwardAuthPath
+	case c.ForwardAuthListen != "off":
+		forwardAuth = "forward-auth beside the proxy at " + c.ForwardAuthPath
+	}
+	return c.summary() + ", " + forwardAuth
+}
+
+// SummaryAt is [Config.Summary] with the addresses the listeners are at,
+// which a running gateway passes as they are in use, and a check passes as
+// the configuration asks for them.
+func (c *Config) SummaryAt(a Addresses) string {
+	forwardAuth := "forward-auth off"
+	switch {
+	case c.ForwardAuthOnly:
+		forwardAuth = "forward-auth at " + c.ForwardAuthPath
+	case a.ForwardAuth != "":
+		forwardAuth = "forward-auth at " + a.ForwardAuth + c.ForwardAuthPath
+	}
+	admin := "admin off"
+	if a.Admin != "" {
+		admin = "admin " + a.Admin
+	}
+	return fmt.Sprintf("listen %s, %s, %s, %s", a.Listen, c.summary(), forwardAuth, admin)
+}
+
+// summary is what Summary and SummaryAt share: the policy, keys and routes.
+func (c *Config) summary() string {
 	keys := len(c.Keys)
 	if c.Base64Secret != "" || c.Base64URLSecret != "" || c.SecretFile != "" || c.PublicKeyFile != "" {
 		keys++
@@ -276,15 +330,7 @@ func (c *Config) Summary() string {
 	if c.AssertionSecret != "" || c.AssertionSecretFile != "" {
 		assertion = "signed facts for " + c.AssertionAudience
 	}
-	forwardAuth := "forward-auth off"
-	switch {
-	case c.ForwardAuthOnly:
-		forwardAuth = "forward-auth at " + c.ForwardAuthPath
-	case c.ForwardAuthListen != "off":
-		forwardAuth = "forward-auth at " + c.ForwardAuthListen + c.ForwardAuthPath
-	}
-	return fmt.Sprintf("listen %s, %s, %d key(s), %d route(s), %s, %s, %s, %s",
-		c.Listen, target, keys, len(c.Routes), binding, mode, assertion, forwardAuth)
+	return fmt.Sprintf("%s, %d key(s), %d route(s), %s, %s, %s", target, keys, len(c.Routes), binding, mode, assertion)
 }
 
 // redactURL returns raw without user information, for logs. The user name

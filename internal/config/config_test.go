@@ -103,32 +103,38 @@ func TestSettingNames(t *testing.T) {
 	}
 }
 
+// TestSummary: Summary names no address, which a running gateway knows
+// better than its configuration; SummaryAt names those it is given.
 func TestSummary(t *testing.T) {
 	tests := []struct {
 		name   string
 		change func(c *Config)
 		want   string
+		wantAt string // SummaryAt(c.Addresses())
 	}{
 		{"defaults", func(*Config) {},
-			"listen 127.0.0.1:8002, upstream http://127.0.0.1:8000, 1 key(s), 0 route(s), no binding, enforcing, no signed facts, forward-auth off"},
+			"upstream http://127.0.0.1:8000, 1 key(s), 0 route(s), no binding, enforcing, no signed facts, forward-auth off",
+			"listen 127.0.0.1:8002, upstream http://127.0.0.1:8000, 1 key(s), 0 route(s), no binding, enforcing, no signed facts, forward-auth off, admin 127.0.0.1:9002"},
 		{"everything on", func(c *Config) {
 			c.Keys = []Key{{ID: "a", SecretFile: "/a"}, {ID: "b", PublicKeyFile: "/b"}}
 			c.Routes = []Route{{Match: "/a/"}}
 			c.BindingHeaders = []string{"Authorization", "X-Session"}
 			c.Monitor = true
 			c.AssertionSecretFile, c.AssertionAudience = "/assertion", "django"
-			c.ForwardAuthListen = "127.0.0.1:9003"
-		}, "listen 127.0.0.1:8002, upstream http://127.0.0.1:8000, 3 key(s), 1 route(s), binding Authorization+X-Session, monitor mode, signed facts for django, forward-auth at 127.0.0.1:9003/_approov/verify"},
+			c.ForwardAuthListen, c.AdminListen = "127.0.0.1:9003", "off"
+		}, "upstream http://127.0.0.1:8000, 3 key(s), 1 route(s), binding Authorization+X-Session, monitor mode, signed facts for django, forward-auth beside the proxy at /_approov/verify",
+			"listen 127.0.0.1:8002, upstream http://127.0.0.1:8000, 3 key(s), 1 route(s), binding Authorization+X-Session, monitor mode, signed facts for django, forward-auth at 127.0.0.1:9003/_approov/verify, admin off"},
 		{"forward-auth only", func(c *Config) {
 			c.Upstream, c.ForwardAuthOnly, c.Base64Secret, c.Keys = "", true, "", []Key{{Base64Secret: secret}}
 			c.AssertionSecret, c.ForwardAuthPath = secret, "/auth"
-		}, "listen 127.0.0.1:8002, forward-auth only, 1 key(s), 0 route(s), no binding, enforcing, signed facts for approov-backend, forward-auth at /auth"},
+		}, "forward-auth only, 1 key(s), 0 route(s), no binding, enforcing, signed facts for approov-backend, forward-auth at /auth",
+			"listen 127.0.0.1:8002, forward-auth only, 1 key(s), 0 route(s), no binding, enforcing, signed facts for approov-backend, forward-auth at /auth, admin 127.0.0.1:9002"},
 		{"user information redacted", func(c *Config) { c.Upstream = "http://alice:hunter2@127.0.0.1:8000/api" },
-			"listen 127.0.0.1:8002, upstream http://127.0.0.1:8000/api, 1 key(s), 0 route(s), no binding, enforcing, no signed facts, forward-auth off"},
+			"upstream http://127.0.0.1:8000/api, 1 key(s), 0 route(s), no binding, enforcing, no signed facts, forward-auth off", ""},
 		{"user alone redacted", func(c *Config) { c.Upstream = "https://ghp_token@example.com" },
-			"listen 127.0.0.1:8002, upstream https://example.com, 1 key(s), 0 route(s), no binding, enforcing, no signed facts, forward-auth off"},
+			"upstream https://example.com, 1 key(s), 0 route(s), no binding, enforcing, no signed facts, forward-auth off", ""},
 		{"unparsable upstream", func(c *Config) { c.Upstream = "http://[::1" },
-			"listen 127.0.0.1:8002, upstream (unparsable URL), 1 key(s), 0 route(s), no binding, enforcing, no signed facts, forward-auth off"},
+			"upstream (unparsable URL), 1 key(s), 0 route(s), no binding, enforcing, no signed facts, forward-auth off", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -138,7 +144,22 @@ func TestSummary(t *testing.T) {
 			if got := c.Summary(); got != tt.want {
 				t.Errorf("Summary\n%s\nwant\n%s", got, tt.want)
 			}
+			if got := c.SummaryAt(c.Addresses()); tt.wantAt != "" && got != tt.wantAt {
+				t.Errorf("SummaryAt\n%s\nwant\n%s", got, tt.wantAt)
+			}
 		})
+	}
+
+	// A running gateway passes the addresses it is at: the kernel's port
+	// for :0, the old address after a reload that changed it.
+	c := Defaults()
+	c.Base64Secret, c.Upstream, c.Listen, c.ForwardAuthListen = secret, "http://127.0.0.1:8000", "127.0.0.1:0", "127.0.0.1:0"
+	got := c.SummaryAt(Addresses{Listen: "127.0.0.1:40001", ForwardAuth: "127.0.0.1:40002", Admin: "127.0.0.1:40003"})
+	if want := "listen 127.0.0.1:40001, upstream http://127.0.0.1:8000, 1 key(s), 0 route(s), no binding, enforcing, no signed facts, forward-auth at 127.0.0.1:40002/_approov/verify, admin 127.0.0.1:40003"; got != want {
+		t.Errorf("SummaryAt\n%s\nwant\n%s", got, want)
+	}
+	if strings.Contains(c.Summary(), ":0") {
+		t.Errorf("Summary names a configured address: %s", c.Summary())
 	}
 }
 
@@ -156,8 +177,10 @@ func TestSummaryNoSecret(t *testing.T) {
 	}
 	c.Keys = []Key{{Base64Secret: s}, {Base64URLSecret: s}}
 	c.Upstream = "http://" + s + ":" + s + "@127.0.0.1/"
-	if got := c.Summary(); strings.Contains(got, s) {
-		t.Errorf("Summary shows a secret: %s", got)
+	for _, got := range []string{c.Summary(), c.SummaryAt(c.Addresses())} {
+		if strings.Contains(got, s) {
+			t.Errorf("summary shows a secret: %s", got)
+		}
 	}
 }
 

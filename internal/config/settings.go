@@ -364,6 +364,26 @@ func RestartOnly(a, b *Config) []string {
 	return out
 }
 
+// Changed names what differs between a and b: the settings, in table
+// order, then routes and keys. With [RestartOnly], a reload can say which
+// changes it applied and which wait for a restart. Secrets are named, as
+// every setting is, and never shown.
+func Changed(a, b *Config) []string {
+	var out []string
+	for _, s := range settings {
+		if !reflect.DeepEqual(s.value.get(a), s.value.get(b)) {
+			out = append(out, s.name)
+		}
+	}
+	if !reflect.DeepEqual(a.Routes, b.Routes) {
+		out = append(out, "routes")
+	}
+	if !reflect.DeepEqual(a.Keys, b.Keys) {
+		out = append(out, "keys")
+	}
+	return out
+}
+
 // Setting describes one scalar setting, for help output and docs.
 type Setting struct {
 	Name, Env, Flag, Default, Usage string

@@ -111,6 +111,27 @@ func TestRestartOnly(t *testing.T) {
 	})
 }
 
+// TestChanged names every setting that differs, then routes and keys.
+func TestChanged(t *testing.T) {
+	if got := Changed(Defaults(), Defaults()); got != nil {
+		t.Errorf("Changed of equal configurations = %q", got)
+	}
+	for _, s := range settings {
+		a, b := Defaults(), Defaults()
+		if err := s.value.set(b, otherValue(t, s)); err != nil {
+			t.Fatal(err)
+		}
+		if got := Changed(a, b); !slices.Equal(got, []string{s.name}) {
+			t.Errorf("%s: Changed = %q", s.name, got)
+		}
+	}
+	a, b := Defaults(), Defaults()
+	b.Monitor, b.Listen, b.Routes, b.Keys = true, ":1", []Route{{Match: "/"}}, []Key{{ID: "k"}}
+	if got, want := Changed(a, b), []string{"monitor", "listen", "routes", "keys"}; !slices.Equal(got, want) {
+		t.Errorf("Changed = %q, want %q", got, want)
+	}
+}
+
 // TestSettingsMarkdown: every setting is one row, secrets have no flag.
 func TestSettingsMarkdown(t *testing.T) {
 	md := settingsMarkdown()

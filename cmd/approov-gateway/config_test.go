@@ -62,6 +62,8 @@ func TestBadConfig(t *testing.T) {
 		{"invalid route pattern", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_CONFIG=c.yaml"}, map[string]string{"c.yaml": "routes:\n  - match: /a/{x\n"}, `routes[0].match: parsing "/a/{x": at offset 3: bad wildcard segment`},
 		{"bad .env line", []string{up, "APPROOV_BASE64_SECRET=" + secretB64}, map[string]string{".env": "APPROOV_MONITOR true\n"}, ".env:1: want NAME=value"},
 		{"admin on the API address", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_LISTEN=127.0.0.1:7001", "APPROOV_ADMIN_LISTEN=127.0.0.1:7001"}, nil, "admin_listen and listen have the same address"},
+		{"near miss of a setting", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_BINDING_HEADER=Authorization"}, nil, "APPROOV_BINDING_HEADER: unknown setting (did you mean APPROOV_BINDING_HEADERS?)"},
+		{"near miss in .env", []string{up, "APPROOV_BASE64_SECRET=" + secretB64}, map[string]string{".env": "APPROOV_MONITR=true\n"}, ".env:1: APPROOV_MONITR: unknown setting (did you mean APPROOV_MONITOR?)"},
 		{"bad flag", nil, nil, "unknown flag --no-such-flag (see approov-gateway serve -h)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -310,28 +310,32 @@ func serve(args []string, stdio IO) int {
 		return exitOK
 	case err != nil:
 		printProblems(stdio.Stderr, err)
+		if cfg != nil {
+			printWarnings(stdio.Stderr, cfg.Warnings())
+		}
 		return exitUsage
 	}
 	if flags.CheckConfig {
 		warnings, err := gateway.Check(cfg)
 		if err != nil {
 			printProblems(stdio.Stderr, err)
+			printWarnings(stdio.Stderr, cfg.Warnings())
 			return exitUsage
 		}
-		for _, w := range warnings {
-			fmt.Fprintf(stdio.Stderr, "approov-gateway: warning: %s\n", w)
-		}
+		printWarnings(stdio.Stderr, append(cfg.Warnings(), warnings...))
 		fmt.Fprintf(stdio.Stdout, "configuration ok: %s\n", cfg.SummaryAt(cfg.Addresses()))
 		return exitOK
 	}
 	tuneGC()
 	log := newLogger(cfg, stdio.Stderr)
-	for _, name := range config.UnknownEnv(src) {
-		log.Warn("unknown APPROOV_ environment variable ignored", "name", name)
-	}
+	logWarnings(log, cfg.Warnings())
 	g, err := gateway.New(cfg, gateway.Options{Logger: log, Load: func() (*config.Config, error) {
 		cfg, _, err := config.Load(src)
-		return cfg, err
+		if err != nil {
+			return nil, err
+		}
+		logWarnings(log, cfg.Warnings())
+		return cfg, nil
 	}})
 	if err != nil {
 		printProblems(stdio.Stderr, err)
@@ -347,6 +351,21 @@ func serve(args []string, stdio IO) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// printWarnings writes each warning as one line.
+func printWarnings(w io.Writer, warnings []string) {
+	for _, line := range warnings {
+		fmt.Fprintf(w, "approov-gateway: warning: %s\n", line)
+	}
+}
+
+// logWarnings logs each warning of the configuration as the gateway logs
+// its own.
+func logWarnings(log *slog.Logger, warnings []string) {
+	for _, w := range warnings {
+		log.Warn("configuration", "warning", w)
+	}
 }
 
 // osSignals turns SIGTERM and SIGINT into the end of ctx and SIGHUP into

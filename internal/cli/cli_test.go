@@ -404,7 +404,7 @@ func TestServe(t *testing.T) {
 	t.Setenv("APPROOV_UPSTREAM", backend.URL)
 	t.Setenv("APPROOV_LISTEN", "127.0.0.1:0")
 	t.Setenv("APPROOV_ADMIN_LISTEN", "127.0.0.1:0")
-	t.Setenv("APPROOV_UPSTRAEM", "typo")
+	t.Setenv("APPROOV_DJANGO_SETTING", "not ours")
 
 	r := start(t, "serve")
 	serving := r.logLine("serving", 1)
@@ -414,7 +414,7 @@ func TestServe(t *testing.T) {
 	if strings.Contains(r.stderr.String(), oldB64) {
 		t.Errorf("the log shows the secret")
 	}
-	if w := r.logLine("unknown APPROOV_ environment variable ignored", 1); w["name"] != "APPROOV_UPSTRAEM" {
+	if w := r.logLine("configuration", 1); w["level"] != "WARN" || w["warning"] != "APPROOV_DJANGO_SETTING: not a setting of approov-gateway; ignored" {
 		t.Errorf("unknown variable warning: %v", w)
 	}
 	base := "http://" + serving["listen"].(string)
@@ -450,7 +450,7 @@ func TestServe(t *testing.T) {
 	writeFile(t, ".env", "APPROOV_BASE64_SECRET="+newB64+"\nAPPROOV_LEEWAY="+leak+"\n", 0o600)
 	r.sendReload()
 	refused := r.logLine("configuration reload refused; still serving the previous one", 1)
-	if fmt.Sprint(refused["problems"]) != "[.env APPROOV_LEEWAY: not a duration (use for example 30s or 1m)]" {
+	if fmt.Sprint(refused["problems"]) != "[.env:2: APPROOV_LEEWAY: not a duration (use for example 30s or 1m)]" {
 		t.Errorf("refused reload: %v", refused)
 	}
 	if status, _ := get(t, base+"/hello", "Approov-Token: "+sign(t, newSecretBytes, "device-3")); status != 200 {

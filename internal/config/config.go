@@ -106,6 +106,9 @@ type Config struct {
 
 	// File is the YAML file the configuration was read from, if any.
 	File string
+
+	// warnings are what loading found suspicious but not wrong.
+	warnings []string
 }
 
 // Key is an extra verification key, from the YAML keys list.

@@ -64,13 +64,6 @@ func TestSuggest(t *testing.T) {
 	}
 }
 
-func TestUnknownEnv(t *testing.T) {
-	src := source(t, map[string]string{"APPROOV_UPSTRAEM": "x", "APPROOV_UPSTREAM": "y", "APPROOV_MANAGEMENT_TOKEN": "z", "HOME": "/"}, nil)
-	if got := UnknownEnv(src); len(got) != 1 || got[0] != "APPROOV_UPSTRAEM" {
-		t.Fatalf("UnknownEnv = %v", got)
-	}
-}
-
 func TestRouteMode(t *testing.T) {
 	c := Defaults()
 	if c.RouteMode(&Route{}) != ModeToken || c.RouteMode(&Route{BindingHeaders: []string{"A"}}) != ModeBinding || c.RouteMode(&Route{Mode: ModePublic}) != ModePublic {

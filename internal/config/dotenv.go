@@ -9,23 +9,35 @@ import (
 	"strings"
 )
 
+// dotenv is a .env file as read: its variables, the line each was last
+// set on, and a problem for each line that could not be read.
+type dotenv struct {
+	vars     map[string]string
+	lines    map[string]int
+	problems Problems
+}
+
 // readDotenv reads a .env file as the reference quickstarts' python-dotenv
 // does, for the forms they use: NAME=value lines, optionally after
 // "export ", values optionally in single or double quotes, comments from #
 // at the start of a line or after whitespace in an unquoted value. A missing
-// file is no error; a line of any other form is.
-func readDotenv(path string) (map[string]string, error) {
+// file is no problem; a line of any other form is one, naming the line but
+// not its content (it may hold a secret), and the other lines still count,
+// so that one pass shows every problem of the file.
+func readDotenv(path string) dotenv {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return dotenv{}
 	}
 	if err != nil {
-		return nil, fmt.Errorf(".env: %s", ErrorText(err))
+		return dotenv{problems: Problems{".env: " + ErrorText(err)}}
 	}
 	defer f.Close()
-	vars := map[string]string{}
+	d := dotenv{vars: map[string]string{}, lines: map[string]int{}}
 	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
+	n := 0
+	for sc.Scan() {
+		n++
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
@@ -34,18 +46,24 @@ func readDotenv(path string) (map[string]string, error) {
 		name, value, ok := strings.Cut(line, "=")
 		name = strings.TrimSpace(name)
 		if !ok || name == "" || strings.ContainsAny(name, " \t\"'") {
-			return nil, fmt.Errorf(".env:%d: want NAME=value", n)
+			d.problems = append(d.problems, fmt.Sprintf(".env:%d: want NAME=value", n))
+			continue
 		}
 		value, err := dotenvValue(strings.TrimSpace(value))
 		if err != nil {
-			return nil, fmt.Errorf(".env:%d: %s: %v", n, name, err)
+			d.problems = append(d.problems, fmt.Sprintf(".env:%d: %s: %v", n, name, err))
+			continue
 		}
-		vars[name] = value
+		d.vars[name], d.lines[name] = value, n
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf(".env: %v", err)
+		msg := ".env: " + ErrorText(err)
+		if n > 0 {
+			msg = fmt.Sprintf(".env:%d: %s; the lines from there on are not read", n+1, ErrorText(err))
+		}
+		d.problems = append(d.problems, msg)
 	}
-	return vars, nil
+	return d
 }
 
 func dotenvValue(v string) (string, error) {

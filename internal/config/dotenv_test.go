@@ -6,10 +6,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDotenv(t *testing.T) {
-	vars, err := readDotenvString(t, `
+	d := readDotenvString(t, `
 # comment
 export APPROOV_A=plain
 APPROOV_B = "double quoted # not a comment"
@@ -18,24 +19,24 @@ APPROOV_D=value # trailing comment
 APPROOV_E=
 APPROOV_F="line\nbreak"
 `)
-	if err != nil {
-		t.Fatal(err)
+	if d.problems != nil {
+		t.Fatal(d.problems)
 	}
 	want := map[string]string{"APPROOV_A": "plain", "APPROOV_B": "double quoted # not a comment", "APPROOV_C": "single quoted",
 		"APPROOV_D": "value", "APPROOV_E": "", "APPROOV_F": "line\nbreak"}
 	for k, v := range want {
-		if vars[k] != v {
-			t.Errorf("%s = %q, want %q", k, vars[k], v)
+		if d.vars[k] != v {
+			t.Errorf("%s = %q, want %q", k, d.vars[k], v)
 		}
 	}
 	for _, bad := range []string{"NOEQUALS\n", "A=\"unterminated\n", "A='x' y\n", "BAD NAME=1\n"} {
-		if _, err := readDotenvString(t, bad); err == nil {
-			t.Errorf("%q: no error", bad)
+		if d := readDotenvString(t, bad); len(d.problems) != 1 || len(d.vars) != 0 {
+			t.Errorf("%q: problems %q, variables %q", bad, d.problems, d.vars)
 		}
 	}
 }
 
-func readDotenvString(t *testing.T, content string) (map[string]string, error) {
+func readDotenvString(t *testing.T, content string) dotenv {
 	p := filepath.Join(t.TempDir(), ".env")
 	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
@@ -77,6 +78,40 @@ func TestLoadDotenvFile(t *testing.T) {
 			assertNoLeak(t, err)
 		})
 	}
+
+	// Each bad line is named, and the good ones still count: the secret
+	// and upstream of the last line load, so the problems are the bad
+	// lines' alone.
+	t.Run("every bad line, the good ones kept", func(t *testing.T) {
+		dotenv := "APPROOV_MONITOR " + leak + "\nAPPROOV_LEEWAY=2s\nAPPROOV_ISSUER='" + leak + "\n=" + leak + "\n" +
+			"APPROOV_BASE64_SECRET=" + secret + "\nAPPROOV_UPSTREAM=http://127.0.0.1:8000\n"
+		c, _, err := Load(source(t, nil, map[string]string{".env": dotenv}))
+		p := problemsOf(t, err)
+		want := Problems{".env:1: want NAME=value", ".env:3: APPROOV_ISSUER: unterminated quote", ".env:4: want NAME=value"}
+		if !slices.Equal(p, want) {
+			t.Errorf("problems %q, want %q", p, want)
+		}
+		assertNoLeak(t, err)
+		if c.Leeway != 2*time.Second || c.Base64Secret != secret || c.Upstream != "http://127.0.0.1:8000" {
+			t.Errorf("the good lines did not count: %+v", c)
+		}
+	})
+
+	// A bad value names the line of .env it is on.
+	t.Run("bad value", func(t *testing.T) {
+		_, _, err := Load(source(t, valid, map[string]string{".env": "# settings\n\nAPPROOV_LEEWAY=" + leak + "\n"}))
+		if p := problemsOf(t, err); !slices.Equal(p, Problems{".env:3: APPROOV_LEEWAY: not a duration (use for example 30s or 1m)"}) {
+			t.Errorf("problems %q", p)
+		}
+	})
+
+	t.Run("line too long", func(t *testing.T) {
+		dotenv := "APPROOV_LEEWAY=2s\nAPPROOV_ISSUER=" + strings.Repeat("x", 70000) + "\n"
+		c, _, err := Load(source(t, valid, map[string]string{".env": dotenv}))
+		if p := problemsOf(t, err); len(p) != 1 || !strings.HasPrefix(p[0], ".env:2: ") || c.Leeway != 2*time.Second {
+			t.Errorf("problems %q, leeway %v", p, c.Leeway)
+		}
+	})
 
 	t.Run("unreadable", func(t *testing.T) {
 		src := source(t, valid, nil)

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -19,46 +18,6 @@ import (
 type Problems []string
 
 func (p Problems) Error() string { return strings.Join(p, "\n") }
-
-// Source is where settings come from: the arguments after the subcommand,
-// the process environment and the working directory (for .env).
-type Source struct {
-	Args    []string
-	Getenv  func(string) (string, bool)
-	Environ func() []string
-	Dir     string
-}
-
-// OSSource is the process's own arguments, environment and directory.
-func OSSource(args []string) Source {
-	dir, _ := os.Getwd()
-	return Source{Args: args, Getenv: os.LookupEnv, Environ: os.Environ, Dir: dir}
-}
-
-// lookup returns the environment as settings see it: the process's, then
-// the .env file's for names the process does not set, as python-dotenv does
-// by default. The second result says where a value came from.
-func (src Source) lookup() (func(name string) (string, string, bool), error) {
-	dotenv, err := readDotenv(filepath.Join(src.Dir, ".env"))
-	return func(name string) (string, string, bool) {
-		if v, ok := src.Getenv(name); ok {
-			return v, name, true
-		}
-		if v, ok := dotenv[name]; ok {
-			return v, ".env " + name, true
-		}
-		return "", "", false
-	}, err
-}
-
-// Lookup returns the value of an environment variable as settings see it,
-// .env included, for commands that read a few settings without loading a
-// whole configuration.
-func (src Source) Lookup(name string) (value string, ok bool, err error) {
-	lookup, err := src.lookup()
-	value, _, ok = lookup(name)
-	return value, ok, err
-}
 
 // Defaults returns a configuration with every default applied and nothing
 // else: no key, no upstream. Callers that build configurations in code,
@@ -127,16 +86,19 @@ func Load(src Source) (*Config, *Flags, error) {
 }
 
 // read applies the defaults, the YAML file (file, or APPROOV_CONFIG when
-// file is empty), and the environment with .env, collecting problems.
+// file is empty), and the environment with .env, collecting problems: the
+// lines of .env it could not read, the APPROOV_ names that look like typos
+// of a setting's, and bad values. The other unknown APPROOV_ names become
+// the configuration's warnings.
 func read(src Source, file string) (*Config, Problems) {
-	var problems Problems
 	c := Defaults()
-	lookup, err := src.lookup()
-	if err != nil {
-		problems = append(problems, err.Error())
-	}
+	env := src.environment()
+	problems := append(Problems(nil), env.dotenv.problems...)
+	unknown, warnings := env.unknownNames()
+	problems = append(problems, unknown...)
+	c.warnings = warnings
 	if file == "" {
-		file, _, _ = lookup("APPROOV_CONFIG")
+		file, _, _ = env.get("APPROOV_CONFIG")
 	}
 	if file != "" {
 		c.File = file
@@ -147,7 +109,7 @@ func read(src Source, file string) (*Config, Problems) {
 		problems = append(problems, loadYAML(c, path, file)...)
 	}
 	for _, s := range settings {
-		if v, from, ok := lookup(envName(s.name)); ok {
+		if v, from, ok := env.get(envName(s.name)); ok {
 			if err := s.value.set(c, v); err != nil {
 				problems = append(problems, from+": "+err.Error())
 			}
@@ -155,6 +117,11 @@ func read(src Source, file string) (*Config, Problems) {
 	}
 	return c, problems
 }
+
+// Warnings returns what Load found suspicious but not wrong: APPROOV_
+// variables in the environment or .env that are no setting's, nor a near
+// miss of one.
+func (c *Config) Warnings() []string { return c.warnings }
 
 // LoadKeySettings reads the settings as serve does — the YAML file named
 // by file, or by APPROOV_CONFIG when file is empty, .env and the
@@ -167,28 +134,6 @@ func LoadKeySettings(src Source, file string) (*Config, error) {
 		return c, problems
 	}
 	return c, nil
-}
-
-// UnknownEnv lists APPROOV_* variables in the environment that name no
-// setting, to warn about typos.
-func UnknownEnv(src Source) []string {
-	known := map[string]bool{"APPROOV_CONFIG": true}
-	for _, s := range settings {
-		known[envName(s.name)] = true
-	}
-	var unknown []string
-	if src.Environ == nil {
-		return nil
-	}
-	for _, kv := range src.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		// Variables of Approov's own CLI are not ours to judge.
-		if strings.HasPrefix(name, "APPROOV_") && !known[name] && !strings.HasPrefix(name, "APPROOV_MANAGEMENT") {
-			unknown = append(unknown, name)
-		}
-	}
-	sort.Strings(unknown)
-	return unknown
 }
 
 // loadYAML applies the settings in the YAML file at path, named file in

@@ -262,7 +262,7 @@ func TestLoadNeverEchoesValues(t *testing.T) {
 		where func(name string) string
 	}{
 		{"environment", source(t, env, nil), func(n string) string { return envName(n) }},
-		{".env", source(t, nil, map[string]string{".env": dotenv.String()}), func(n string) string { return ".env " + envName(n) }},
+		{".env", source(t, nil, map[string]string{".env": dotenv.String()}), func(n string) string { return fmt.Sprintf(".env:%d: %s", line(n), envName(n)) }},
 		{"yaml", source(t, map[string]string{"APPROOV_CONFIG": "c.yaml"}, map[string]string{"c.yaml": yaml.String()}),
 			func(n string) string { return fmt.Sprintf("c.yaml:%d: %s", line(n), n) }},
 		{"flags", source(t, nil, nil, args...), func(n string) string { return "--" + flagName(n) }},
@@ -540,23 +540,9 @@ func TestOSSource(t *testing.T) {
 	if v, _, _ := src.Lookup("APPROOV_OS_SOURCE_TEST_B"); v != "dotenv" {
 		t.Errorf(".env: %q", v)
 	}
-	if got := UnknownEnv(src); !slices.Contains(got, "APPROOV_OS_SOURCE_TEST_A") {
-		t.Errorf("UnknownEnv = %q", got)
-	}
-}
-
-// TestUnknownEnvSorted lists only unknown APPROOV_ names, sorted, and
-// leaves Approov's own CLI variables and APPROOV_CONFIG alone.
-func TestUnknownEnvSorted(t *testing.T) {
-	src := source(t, map[string]string{
-		"APPROOV_ZZZ": "1", "APPROOV_AAA": "1", "APPROOV_CONFIG": "c.yaml", "APPROOV_MANAGEMENT_TOKEN": "x",
-		"APPROOV_LEEWAY": "1s", "APPROOV_BASE64_SECRET": "s", "NOT_APPROOV": "1",
-	}, nil)
-	if got := UnknownEnv(src); !slices.Equal(got, []string{"APPROOV_AAA", "APPROOV_ZZZ"}) {
-		t.Errorf("UnknownEnv = %q", got)
-	}
-	if got := UnknownEnv(Source{Getenv: src.Getenv}); got != nil {
-		t.Errorf("without Environ: %q", got)
+	_, unknown := src.environment().unknownNames()
+	if !slices.Contains(unknown, "APPROOV_OS_SOURCE_TEST_A: not a setting of approov-gateway; ignored") {
+		t.Errorf("unknown names: %q", unknown)
 	}
 }
 

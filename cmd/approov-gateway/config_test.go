@@ -54,7 +54,7 @@ func TestBadConfig(t *testing.T) {
 		{"unknown forwarded fact", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_FORWARD_CLAIMS=did,password"}, nil, `forward_claims: item 2 is not one of`},
 		{"missing config file", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_CONFIG=nope.yaml"}, nil, "config file: nope.yaml: no such file or directory"},
 		{"yaml typo", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_CONFIG=c.yaml"}, map[string]string{"c.yaml": "upstrem: http://x\n"}, "unknown setting (did you mean upstream?)"},
-		{"yaml syntax", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_CONFIG=c.yaml"}, map[string]string{"c.yaml": "routes: [\n"}, "c.yaml: yaml:"},
+		{"yaml syntax", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_CONFIG=c.yaml"}, map[string]string{"c.yaml": "routes: [\n"}, "c.yaml:1: not valid YAML: "},
 		{"route field typo", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_CONFIG=c.yaml"}, map[string]string{"c.yaml": "routes:\n  - match: /a/\n    mdoe: public\n"}, "c.yaml:3: routes[0]: unknown field (did you mean mode?)"},
 		{"route bad mode", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_CONFIG=c.yaml"}, map[string]string{"c.yaml": "routes:\n  - match: /a/\n    mode: open\n"}, `routes[0].mode: want public, token or binding`},
 		{"binding route without headers", []string{up, "APPROOV_BASE64_SECRET=" + secretB64, "APPROOV_CONFIG=c.yaml"}, map[string]string{"c.yaml": "routes:\n  - match: /a/\n    mode: binding\n"}, "mode binding needs binding_headers"},

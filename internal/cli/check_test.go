@@ -73,3 +73,21 @@ func TestDotenvEveryBadLine(t *testing.T) {
 		t.Errorf("status %d, stderr\n%s\nwant\n%s", code, stderr, want)
 	}
 }
+
+// TestGatewayProblemsAtTheirLine: the problems only the gateway finds,
+// such as a pattern ServeMux refuses, point at the line of the YAML file
+// too.
+func TestGatewayProblemsAtTheirLine(t *testing.T) {
+	isolate(t)
+	_, secret := newSecret()
+	setenv(t, "APPROOV_BASE64_SECRET="+secret, "APPROOV_UPSTREAM=http://127.0.0.1:8000", "APPROOV_CONFIG=gateway.yaml")
+	writeFile(t, "gateway.yaml", "routes:\n  - match: /a/\n  - match: /files/{name\n  - match: /b/\n    binding_headers: [Bad Header]\n", 0o600)
+	for _, args := range [][]string{{"serve", "--check-config"}, {"serve"}} {
+		code, _, stderr := run(t, "", args...)
+		want := "approov-gateway: gateway.yaml:3: routes[1].match: parsing \"/files/{name\": at offset 7: bad wildcard segment (must end with '}')\n" +
+			"approov-gateway: gateway.yaml:4: route \"/b/\": binding header \"Bad Header\" is not a valid header name\n"
+		if code != 2 || stderr != want {
+			t.Errorf("%q: status %d, stderr\n%s\nwant\n%s", args, code, stderr, want)
+		}
+	}
+}

@@ -318,7 +318,7 @@ func serve(args []string, stdio IO) int {
 	if flags.CheckConfig {
 		warnings, err := gateway.Check(cfg)
 		if err != nil {
-			printProblems(stdio.Stderr, err)
+			printProblems(stdio.Stderr, located(cfg, err))
 			printWarnings(stdio.Stderr, cfg.Warnings())
 			return exitUsage
 		}
@@ -338,7 +338,7 @@ func serve(args []string, stdio IO) int {
 		return cfg, nil
 	}})
 	if err != nil {
-		printProblems(stdio.Stderr, err)
+		printProblems(stdio.Stderr, located(cfg, err))
 		return exitUsage
 	}
 	if err := g.Listen(); err != nil {
@@ -351,6 +351,20 @@ func serve(args []string, stdio IO) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// located returns the problems the gateway found in cfg, each at the line
+// of the YAML file its value came from, where it did.
+func located(cfg *config.Config, err error) config.Problems {
+	var p config.Problems
+	if !errors.As(err, &p) {
+		p = config.Problems{err.Error()}
+	}
+	out := make(config.Problems, len(p))
+	for i, line := range p {
+		out[i] = cfg.Locate(line)
+	}
+	return out
 }
 
 // printWarnings writes each warning as one line.

@@ -107,7 +107,11 @@ type Config struct {
 	// File is the YAML file the configuration was read from, if any.
 	File string
 
-	// warnings are what loading found suspicious but not wrong.
+	// Where values came from and what loading found, for problems to
+	// point at their lines (yaml.go) and for Warnings.
+	lines    map[string]int // the line of each top-level key of File
+	routeSrc []item         // parallel to Routes, when they came from File
+	keySrc   []item         // parallel to Keys, when they came from File
 	warnings []string
 }
 

@@ -11,8 +11,10 @@ import (
 // users can read; problems name the setting, never a value.
 func LoadKeys(cfg *Config) (keys []*approov.Key, warnings []string, err error) {
 	var problems Problems
-	// name gives the setting as the user wrote it: the environment
-	// variable for top-level keys, the YAML path for the keys list.
+	// name gives the setting as the user wrote it: for top-level keys,
+	// the YAML key at its line when the value came from the file, else
+	// the environment variable; for the keys list, the element's field
+	// at its line.
 	load := func(name func(setting string) string, id, b64, b64url, file, pubFile string) {
 		var k *approov.Key
 		var err error
@@ -57,9 +59,17 @@ func LoadKeys(cfg *Config) (keys []*approov.Key, warnings []string, err error) {
 		}
 		keys = append(keys, k)
 	}
-	load(envName, cfg.KeyID, cfg.Base64Secret, cfg.Base64URLSecret, cfg.SecretFile, cfg.PublicKeyFile)
+	topLevel := func(s string) string {
+		if at := cfg.at(s); at != "" {
+			return at + s
+		}
+		return envName(s)
+	}
+	load(topLevel, cfg.KeyID, cfg.Base64Secret, cfg.Base64URLSecret, cfg.SecretFile, cfg.PublicKeyFile)
 	for i, k := range cfg.Keys {
-		load(func(s string) string { return fmt.Sprintf("keys[%d].%s", i, s) }, k.ID, k.Base64Secret, k.Base64URLSecret, k.SecretFile, k.PublicKeyFile)
+		load(func(s string) string {
+			return cfg.at(fmt.Sprintf("keys[%d].%s", i, s)) + cfg.itemName("keys", i) + "." + s
+		}, k.ID, k.Base64Secret, k.Base64URLSecret, k.SecretFile, k.PublicKeyFile)
 	}
 	if len(problems) > 0 {
 		return keys, warnings, problems

@@ -281,8 +281,13 @@ func TestLoadNeverEchoesValues(t *testing.T) {
 					t.Errorf("no problem starts with %q", prefix)
 				}
 			}
-			// Text values are judged as a whole.
+			// Text values are judged as a whole, at their line when they
+			// come from the YAML file.
 			for _, want := range []string{"listen: want host:port, such as 127.0.0.1:8002", "upstream: want an http:// or https:// URL, such as http://127.0.0.1:8000"} {
+				if src.name == "yaml" {
+					name, _, _ := strings.Cut(want, ":")
+					want = fmt.Sprintf("c.yaml:%d: %s", line(name), want)
+				}
 				if !slices.Contains(p, want) {
 					t.Errorf("no problem %q in\n%v", want, p)
 				}
@@ -414,7 +419,7 @@ func TestLoadYAML(t *testing.T) {
 				"c.yaml:4: routes[0].allow_preflight: want true or false",
 				"c.yaml:5: routes[0].binding_headers: want a plain value or a list",
 				"c.yaml:6: routes[0].upstream: want a plain value",
-				`routes[0]: match is required, such as "GET /api/"`,
+				`c.yaml:2: routes[0]: match is required, such as "GET /api/"`,
 			}},
 		{name: "route fields", yaml: `routes:
   - name: api
@@ -449,7 +454,7 @@ func TestLoadYAML(t *testing.T) {
 				}
 			}},
 		{name: "key unknown field", yaml: "keys:\n  - id: a\n    secretfile: /s\n",
-			problems: Problems{"c.yaml:3: keys[0]: unknown field (did you mean secret_file?)", "keys[0]: set exactly one of base64_secret, base64url_secret, secret_file, public_key_file"}},
+			problems: Problems{"c.yaml:3: keys[0]: unknown field (did you mean secret_file?)", "c.yaml:2: keys[0]: set exactly one of base64_secret, base64url_secret, secret_file, public_key_file"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -478,8 +483,9 @@ func TestLoadYAMLFileErrors(t *testing.T) {
 		prefix string
 	}{
 		{"missing", "missing.yaml", nil, "config file: missing.yaml: no such file or directory"},
-		{"syntax error", "c.yaml", map[string]string{"c.yaml": "upstream: [http://127.0.0.1:8000\n"}, "c.yaml: yaml: "},
-		{"tab indentation", "c.yaml", map[string]string{"c.yaml": "routes:\n\t- match: /\n"}, "c.yaml: yaml: "},
+		{"syntax error", "c.yaml", map[string]string{"c.yaml": "upstream: [http://127.0.0.1:8000\n"}, "c.yaml:1: not valid YAML: did not find expected ',' or ']'"},
+		{"tab indentation", "c.yaml", map[string]string{"c.yaml": "routes:\n\t- match: /\n"}, "c.yaml:2: not valid YAML: found character that cannot start any token"},
+		{"unknown anchor", "c.yaml", map[string]string{"c.yaml": "monitor: *yes\n"}, "c.yaml: not valid YAML: unknown anchor 'yes' referenced"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

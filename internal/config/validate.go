@@ -3,9 +3,11 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,82 +17,106 @@ import (
 // default maximum of the verifiers in docs/ASSERTION.md.
 const maxAssertionLifetime = 5 * time.Minute
 
+// validation collects the problems validate finds. Each is about the value
+// at a path — a setting's name (listen), or a route or key of the Config
+// or one of its fields (routes[2], routes[2].mode) — or about no one value
+// (path ""). The path places the problem at the value's line when the
+// value came from the YAML file.
+type validation struct {
+	c        *Config
+	problems Problems
+}
+
+func (c *Config) newValidation() *validation {
+	return &validation{c: c}
+}
+
+func (v *validation) add(path, format string, args ...any) {
+	v.problems = append(v.problems, v.c.at(path)+fmt.Sprintf(format, args...))
+}
+
 // validate checks what single settings cannot: consistency, addresses,
 // URLs and routes. Keys are checked when they are loaded (see the
 // gateway). Problems name settings, never their values.
 func (c *Config) validate() Problems {
-	var p Problems
-	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
+	v := c.newValidation()
+	add := v.add
 
 	c.validateKeys(add)
 	c.validateListeners(add)
 	c.validateForwardAuth(add)
 
 	if c.TokenHeader == "" {
-		add("token_header is empty")
+		add("token_header", "token_header is empty")
 	}
 	if c.ForwardHeaderPrefix == "" || strings.ContainsAny(c.ForwardHeaderPrefix, " _:") {
-		add("forward_header_prefix: want a header name prefix such as Approov-")
+		add("forward_header_prefix", "forward_header_prefix: want a header name prefix such as Approov-")
 	}
 	for i, f := range c.ForwardClaims {
 		if _, ok := FactNamed(f); !ok {
-			add("forward_claims: item %d is not one of %s", i+1, strings.Join(factNames(), ", "))
+			add("forward_claims", "forward_claims: item %d is not one of %s", i+1, strings.Join(factNames(), ", "))
 		}
 	}
 	if c.AssertionSecret != "" && c.AssertionSecretFile != "" {
-		add("set only one of assertion_secret and assertion_secret_file")
+		add("assertion_secret_file", "set only one of assertion_secret and assertion_secret_file")
 	}
 	if c.AssertionAudience == "" {
-		add("assertion_audience is empty")
+		add("assertion_audience", "assertion_audience is empty")
 	}
 	if c.AssertionLifetime < time.Second || c.AssertionLifetime > maxAssertionLifetime {
-		add("assertion_lifetime: want from 1s to %v", maxAssertionLifetime)
+		add("assertion_lifetime", "assertion_lifetime: want from 1s to %v", maxAssertionLifetime)
 	}
 	if c.MaxHeaderBytes < 1024 {
-		add("max_header_bytes: want at least 1024")
+		add("max_header_bytes", "max_header_bytes: want at least 1024")
 	}
 	if c.MaxHeaderCount < 8 {
-		add("max_header_count: want at least 8")
+		add("max_header_count", "max_header_count: want at least 8")
 	}
 	if c.MaxTokenSize < 64 {
-		add("max_token_size: want at least 64")
+		add("max_token_size", "max_token_size: want at least 64")
 	}
 	if c.RequestBuffering > 1<<30 {
-		add("request_buffering: want at most 1GiB (bodies are buffered in memory)")
+		add("request_buffering", "request_buffering: want at most 1GiB (bodies are buffered in memory)")
 	}
 	if c.ReadHeaderTimeout == 0 {
-		add("read_header_timeout must not be 0: without it, slow clients can hold connections forever")
+		add("read_header_timeout", "read_header_timeout must not be 0: without it, slow clients can hold connections forever")
 	}
 	if c.BodyReadTimeout == 0 {
-		add("body_read_timeout must not be 0: without it, slow uploads can hold connections forever")
+		add("body_read_timeout", "body_read_timeout must not be 0: without it, slow uploads can hold connections forever")
 	}
 	if c.ShutdownTimeout == 0 {
-		add("shutdown_timeout must not be 0")
+		add("shutdown_timeout", "shutdown_timeout must not be 0")
 	}
-	if c.UpstreamDialTimeout == 0 || c.UpstreamResponseHeaderTimeout == 0 {
-		add("upstream timeouts must not be 0")
+	if c.UpstreamDialTimeout == 0 {
+		add("upstream_dial_timeout", "upstream_dial_timeout must not be 0")
+	}
+	if c.UpstreamResponseHeaderTimeout == 0 {
+		add("upstream_response_header_timeout", "upstream_response_header_timeout must not be 0")
 	}
 	c.validateSigning(add)
 	c.validateRoutes(add)
-	return p
+	return v.problems
 }
 
-func (c *Config) validateSigning(add func(string, ...any)) {
+// addFunc records a problem about the value at path; see validation.
+type addFunc func(path, format string, args ...any)
+
+func (c *Config) validateSigning(add addFunc) {
 	if c.AccountSigningBase64URL != "" && c.AccountSigningBase64 != "" {
-		add("set only one of APPROOV_ACCOUNT_MESSAGE_SIGNING_SECRET_BASE64URL and APPROOV_ACCOUNT_MESSAGE_SIGNING_SECRET_BASE64")
+		add("account_message_signing_secret_base64", "set only one of APPROOV_ACCOUNT_MESSAGE_SIGNING_SECRET_BASE64URL and APPROOV_ACCOUNT_MESSAGE_SIGNING_SECRET_BASE64")
 	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
 		switch {
 		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-			add("public_url: want the scheme and host apps use, such as https://api.example.com")
+			add("public_url", "public_url: want the scheme and host apps use, such as https://api.example.com")
 		case u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
-			add("public_url: want only a scheme and host (and port), no path, query or credentials")
+			add("public_url", "public_url: want only a scheme and host (and port), no path, query or credentials")
 		}
 	}
 }
 
-func (c *Config) validateKeys(add func(string, ...any)) {
+func (c *Config) validateKeys(add addFunc) {
 	sources := 0
 	for _, s := range []string{c.Base64Secret, c.Base64URLSecret, c.SecretFile, c.PublicKeyFile} {
 		if s != "" {
@@ -98,13 +124,13 @@ func (c *Config) validateKeys(add func(string, ...any)) {
 		}
 	}
 	if sources > 1 {
-		add("set only one of APPROOV_BASE64_SECRET, APPROOV_BASE64URL_SECRET, APPROOV_SECRET_FILE and APPROOV_PUBLIC_KEY_FILE; list more keys under keys: in the config file")
+		add("", "set only one of APPROOV_BASE64_SECRET, APPROOV_BASE64URL_SECRET, APPROOV_SECRET_FILE and APPROOV_PUBLIC_KEY_FILE; list more keys under keys: in the config file")
 	}
 	if sources == 0 && len(c.Keys) == 0 {
-		add("no key: set APPROOV_BASE64_SECRET (from `approov secret -get base64`), APPROOV_SECRET_FILE or APPROOV_PUBLIC_KEY_FILE")
+		add("", "no key: set APPROOV_BASE64_SECRET (from `approov secret -get base64`), APPROOV_SECRET_FILE or APPROOV_PUBLIC_KEY_FILE")
 	}
 	if c.KeyID != "" && sources == 0 {
-		add("key_id is set but there is no secret or public key for it")
+		add("key_id", "key_id is set but there is no secret or public key for it")
 	}
 	for i, k := range c.Keys {
 		n := 0
@@ -114,14 +140,14 @@ func (c *Config) validateKeys(add func(string, ...any)) {
 			}
 		}
 		if n != 1 {
-			add("keys[%d]: set exactly one of base64_secret, base64url_secret, secret_file, public_key_file", i)
+			add(fmt.Sprintf("keys[%d]", i), "%s: set exactly one of base64_secret, base64url_secret, secret_file, public_key_file", c.itemName("keys", i))
 		}
 	}
 }
 
-func (c *Config) validateListeners(add func(string, ...any)) {
+func (c *Config) validateListeners(add addFunc) {
 	if err := checkAddr(c.Listen); err != nil {
-		add("listen: %v", err)
+		add("listen", "listen: %v", err)
 	}
 	seen := map[string]string{c.Listen: "listen"}
 	for _, l := range []struct{ name, addr string }{
@@ -132,21 +158,21 @@ func (c *Config) validateListeners(add func(string, ...any)) {
 			continue
 		}
 		if err := checkAddr(l.addr); err != nil {
-			add("%s: %v (or off)", l.name, err)
+			add(l.name, "%s: %v (or off)", l.name, err)
 			continue
 		}
 		if other, dup := seen[l.addr]; dup && !strings.HasSuffix(l.addr, ":0") {
-			add("%s and %s have the same address; each listener needs its own", l.name, other)
+			add(l.name, "%s and %s have the same address; each listener needs its own", l.name, other)
 		}
 		seen[l.addr] = l.name
 	}
 	switch {
 	case c.Upstream != "":
 		if err := checkUpstream(c.Upstream); err != nil {
-			add("upstream: %v", err)
+			add("upstream", "upstream: %v", err)
 		}
 		if c.ForwardAuthOnly {
-			add("forward_auth_only is true but upstream is set: choose one")
+			add("forward_auth_only", "forward_auth_only is true but upstream is set: choose one")
 		}
 	case !c.ForwardAuthOnly:
 		missing := len(c.Routes) == 0
@@ -156,11 +182,11 @@ func (c *Config) validateListeners(add func(string, ...any)) {
 			}
 		}
 		if missing {
-			add("no upstream: set APPROOV_UPSTREAM (such as http://127.0.0.1:8000), or forward_auth_only: true to serve only the forward-auth endpoint")
+			add("upstream", "no upstream: set APPROOV_UPSTREAM (such as http://127.0.0.1:8000), or forward_auth_only: true to serve only the forward-auth endpoint")
 		}
 	}
 	if c.ForwardAuthOnly && c.ForwardAuthListen != "off" {
-		add("forward_auth_only already serves the forward-auth endpoint on listen; forward_auth_listen is for serving it beside the proxy")
+		add("forward_auth_listen", "forward_auth_only already serves the forward-auth endpoint on listen; forward_auth_listen is for serving it beside the proxy")
 	}
 }
 
@@ -171,18 +197,18 @@ const ForwardAuthSecretHeader = "Approov-Forward-Auth-Secret"
 // minForwardAuthSecret is the shortest forward_auth_secret accepted.
 const minForwardAuthSecret = 16
 
-func (c *Config) validateForwardAuth(add func(string, ...any)) {
+func (c *Config) validateForwardAuth(add addFunc) {
 	p := c.ForwardAuthPath
 	if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, " ?#%\\") || strings.HasSuffix(p, "/") || strings.Contains(p, "//") {
-		add("forward_auth_path: want an absolute path such as /_approov/verify, without a trailing slash")
+		add("forward_auth_path", "forward_auth_path: want an absolute path such as /_approov/verify, without a trailing slash")
 	}
 	if s := c.ForwardAuthSecret; s != "" {
 		if len(s) < minForwardAuthSecret || distinctBytes(s) < 8 {
-			add("forward_auth_secret: want at least %d characters, random (approov-gateway secret gen makes one)", minForwardAuthSecret)
+			add("forward_auth_secret", "forward_auth_secret: want at least %d characters, random (approov-gateway secret gen makes one)", minForwardAuthSecret)
 		}
 		for i := 0; i < len(s); i++ {
 			if s[i] <= ' ' || s[i] >= 0x7f {
-				add("forward_auth_secret: only printable ASCII without spaces can travel in a header")
+				add("forward_auth_secret", "forward_auth_secret: only printable ASCII without spaces can travel in a header")
 				break
 			}
 		}
@@ -202,40 +228,41 @@ func distinctBytes(s string) int {
 	return n
 }
 
-func (c *Config) validateRoutes(add func(string, ...any)) {
+func (c *Config) validateRoutes(add addFunc) {
 	names := map[string]int{}
 	for i, r := range c.Routes {
-		where := fmt.Sprintf("routes[%d]", i)
+		where := c.itemName("routes", i)
+		path := func(field string) string { return fmt.Sprintf("routes[%d].%s", i, field) }
 		if r.Match == "" {
-			add("%s: match is required, such as \"GET /api/\"", where)
+			add(path("match"), "%s: match is required, such as \"GET /api/\"", where)
 		}
 		switch r.Mode {
 		case "", ModePublic, ModeToken, ModeBinding:
 		default:
-			add("%s.mode: want public, token or binding", where)
+			add(path("mode"), "%s.mode: want public, token or binding", where)
 		}
 		if r.Mode == ModeBinding && len(r.BindingHeaders) == 0 && len(c.BindingHeaders) == 0 {
-			add("%s: mode binding needs binding_headers, here or at the top level", where)
+			add(path("mode"), "%s: mode binding needs binding_headers, here or at the top level", where)
 		}
 		if r.Mode == ModePublic && (len(r.BindingHeaders) > 0 || r.TokenQueryParam != "") {
-			add("%s: a public route checks no token; remove binding_headers and token_query_param", where)
+			add(path("mode"), "%s: a public route checks no token; remove binding_headers and token_query_param", where)
 		}
 		switch r.AssertionBind {
 		case "", BindTarget, BindHost:
 		default:
-			add("%s.assertion_bind: want target or host", where)
+			add(path("assertion_bind"), "%s.assertion_bind: want target or host", where)
 		}
 		switch r.MessageSigning {
 		case "", SigningOff, SigningAuto, SigningRequired:
 		default:
-			add("%s.message_signing: want off, auto or required", where)
+			add(path("message_signing"), "%s.message_signing: want off, auto or required", where)
 		}
 		if r.Upstream != "" {
 			if err := checkUpstream(r.Upstream); err != nil {
-				add("%s.upstream: %v", where, err)
+				add(path("upstream"), "%s.upstream: %v", where, err)
 			}
 			if c.ForwardAuthOnly {
-				add("%s: forward_auth_only is true but the route has an upstream", where)
+				add(path("upstream"), "%s: forward_auth_only is true but the route has an upstream", where)
 			}
 		}
 		name := r.Name
@@ -243,11 +270,11 @@ func (c *Config) validateRoutes(add func(string, ...any)) {
 			name = r.Match
 		}
 		if j, dup := names[name]; dup {
-			add("%s.name: already used by routes[%d]", where, j)
+			add(path("name"), "%s.name: already used by %s", where, c.itemName("routes", j))
 		}
 		names[name] = i
 		if r.TokenQueryParam != "" && strings.ContainsAny(r.TokenQueryParam, "&=#?% ") {
-			add("%s.token_query_param: not a plain parameter name", where)
+			add(path("token_query_param"), "%s.token_query_param: not a plain parameter name", where)
 		}
 	}
 	c.validateSharedUpstreams(add)
@@ -257,12 +284,12 @@ func (c *Config) validateRoutes(add func(string, ...any)) {
 // different hosts to one upstream while the upstream never sees the Host:
 // it cannot tell the hosts apart, so a request for a public host reaches
 // the paths a protected host routes there.
-func (c *Config) validateSharedUpstreams(add func(string, ...any)) {
+func (c *Config) validateSharedUpstreams(add addFunc) {
 	if c.PreserveHost || c.ForwardAuthOnly {
 		return
 	}
 	type user struct {
-		where, host string
+		path, name, host string
 	}
 	byUpstream := map[string][]user{}
 	hasRoot := false
@@ -275,18 +302,21 @@ func (c *Config) validateSharedUpstreams(add func(string, ...any)) {
 			up = c.Upstream
 		}
 		_, host, _ := SplitPattern(r.Match)
-		byUpstream[up] = append(byUpstream[up], user{fmt.Sprintf("routes[%d]", i), CanonicalPatternHost(host)})
+		byUpstream[up] = append(byUpstream[up], user{fmt.Sprintf("routes[%d]", i), c.itemName("routes", i), CanonicalPatternHost(host)})
 	}
 	if !hasRoot {
-		byUpstream[c.Upstream] = append(byUpstream[c.Upstream], user{"the default route", ""})
+		byUpstream[c.Upstream] = append(byUpstream[c.Upstream], user{"", "the default route", ""})
 	}
-	for up, users := range byUpstream {
+	for _, up := range slices.Sorted(maps.Keys(byUpstream)) {
+		users := byUpstream[up]
 		if up == "" {
 			continue
 		}
 		for _, u := range users[1:] {
 			if u.host != users[0].host {
-				add("%s and %s route different hosts to the same upstream while preserve_host is off, so the upstream cannot tell them apart: set preserve_host: true, or give each host its own upstream", users[0].where, u.where)
+				// Placed at the later route; the problem is about the
+				// pair.
+				add("", "%s%s and %s route different hosts to the same upstream while preserve_host is off, so the upstream cannot tell them apart: set preserve_host: true, or give each host its own upstream", c.at(u.path), users[0].name, u.name)
 				break
 			}
 		}

@@ -26,187 +26,190 @@ const (
 	problemShared     = "route different hosts to the same upstream while preserve_host is off, so the upstream cannot tell them apart: set preserve_host: true, or give each host its own upstream"
 )
 
+// validateTests each apply one change to a valid configuration, and give
+// the problems validate reports, or none.
+var validateTests = []struct {
+	name   string
+	change func(c *Config)
+	want   []string // nil: valid
+}{
+	{"valid", func(*Config) {}, nil},
+
+	// Keys.
+	{"two key sources", func(c *Config) { c.SecretFile = "/s" },
+		[]string{"set only one of APPROOV_BASE64_SECRET, APPROOV_BASE64URL_SECRET, APPROOV_SECRET_FILE and APPROOV_PUBLIC_KEY_FILE; list more keys under keys: in the config file"}},
+	{"no key", func(c *Config) { c.Base64Secret = "" },
+		[]string{"no key: set APPROOV_BASE64_SECRET (from `approov secret -get base64`), APPROOV_SECRET_FILE or APPROOV_PUBLIC_KEY_FILE"}},
+	{"keys list alone", func(c *Config) {
+		c.Base64Secret, c.Keys = "", []Key{{ID: "a", SecretFile: "/a"}, {PublicKeyFile: "/b"}}
+	}, nil},
+	{"key_id without a key", func(c *Config) { c.Base64Secret, c.KeyID, c.Keys = "", "k", []Key{{Base64Secret: secret}} },
+		[]string{"key_id is set but there is no secret or public key for it"}},
+	{"key_id with a key", func(c *Config) { c.KeyID = "k" }, nil},
+	{"keys item with none or two", func(c *Config) {
+		c.Keys = []Key{{ID: "a", Base64URLSecret: "x"}, {ID: "b"}, {Base64Secret: "x", PublicKeyFile: "/p"}}
+	}, []string{
+		"keys[1]: set exactly one of base64_secret, base64url_secret, secret_file, public_key_file",
+		"keys[2]: set exactly one of base64_secret, base64url_secret, secret_file, public_key_file",
+	}},
+
+	// Listeners.
+	{"listen without port", func(c *Config) { c.Listen = "127.0.0.1" }, []string{"listen: want host:port, such as 127.0.0.1:8002"}},
+	{"listen off", func(c *Config) { c.Listen = "off" }, []string{"listen: want host:port, such as 127.0.0.1:8002"}},
+	{"listen bad port", func(c *Config) { c.Listen = "127.0.0.1:65536" }, []string{"listen: bad port"}},
+	{"listen named port", func(c *Config) { c.Listen = "127.0.0.1:http" }, []string{"listen: bad port"}},
+	{"listen host name", func(c *Config) { c.Listen = "example.com:8002" }, []string{"listen: host must be an IP address, localhost, or empty for all interfaces"}},
+	{"listen forms", func(c *Config) {
+		c.Listen, c.AdminListen, c.ForwardAuthListen = ":8002", "localhost:9002", "[::1]:9003"
+	}, nil},
+	{"admin_listen bad", func(c *Config) { c.AdminListen = "9002" }, []string{"admin_listen: want host:port, such as 127.0.0.1:8002 (or off)"}},
+	{"forward_auth_listen bad", func(c *Config) { c.ForwardAuthListen = "on" }, []string{"forward_auth_listen: want host:port, such as 127.0.0.1:8002 (or off)"}},
+	{"admin on the listen address", func(c *Config) { c.AdminListen = c.Listen },
+		[]string{"admin_listen and listen have the same address; each listener needs its own"}},
+	{"forward auth on the listen address", func(c *Config) { c.ForwardAuthListen = c.Listen },
+		[]string{"forward_auth_listen and listen have the same address; each listener needs its own"}},
+	{"admin on the forward-auth address", func(c *Config) { c.ForwardAuthListen = "127.0.0.1:9003"; c.AdminListen = "127.0.0.1:9003" },
+		[]string{"admin_listen and forward_auth_listen have the same address; each listener needs its own"}},
+	{"port 0 everywhere", func(c *Config) {
+		c.Listen, c.ForwardAuthListen, c.AdminListen = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	}, nil},
+	{"admin and forward auth off", func(c *Config) { c.ForwardAuthListen, c.AdminListen = "off", "off" }, nil},
+
+	// Upstreams.
+	{"upstream not http", func(c *Config) { c.Upstream = "ftp://127.0.0.1/" }, []string{"upstream: want an http:// or https:// URL, such as http://127.0.0.1:8000"}},
+	{"upstream without scheme", func(c *Config) { c.Upstream = "127.0.0.1:8000" }, []string{"upstream: want an http:// or https:// URL, such as http://127.0.0.1:8000"}},
+	{"upstream without host", func(c *Config) { c.Upstream = "http:///path" }, []string{"upstream: no host"}},
+	{"upstream with query", func(c *Config) { c.Upstream = "http://127.0.0.1:8000/?a=b" }, []string{"upstream: " + problemBaseURL}},
+	{"upstream with fragment", func(c *Config) { c.Upstream = "http://127.0.0.1:8000/#a" }, []string{"upstream: " + problemBaseURL}},
+	{"upstream with credentials", func(c *Config) { c.Upstream = "http://user:pw@127.0.0.1:8000/" }, []string{"upstream: " + problemBaseURL}},
+	{"upstream with user only", func(c *Config) { c.Upstream = "https://token@example.com/" }, []string{"upstream: " + problemBaseURL}},
+	{"upstream with a base path", func(c *Config) { c.Upstream = "https://example.com/api/" }, nil},
+	{"no upstream", func(c *Config) { c.Upstream = "" }, []string{problemNoUpstream}},
+	{"no upstream, a route without one", func(c *Config) {
+		c.Upstream, c.Routes = "", []Route{{Match: "/a/", Upstream: "http://127.0.0.1:8001"}, {Match: "/b/"}}
+	}, []string{problemNoUpstream}},
+	{"no upstream, every route has one", func(c *Config) {
+		c.Upstream, c.Routes = "", []Route{{Match: "/a/", Upstream: "http://127.0.0.1:8001"}, {Match: "/b/", Upstream: "http://127.0.0.1:8002"}}
+	}, nil},
+
+	// Forward auth.
+	{"forward_auth_only", func(c *Config) { c.Upstream, c.ForwardAuthOnly = "", true }, nil},
+	{"forward_auth_only with upstream", func(c *Config) { c.ForwardAuthOnly = true },
+		[]string{"forward_auth_only is true but upstream is set: choose one"}},
+	{"forward_auth_only with forward_auth_listen", func(c *Config) { c.Upstream, c.ForwardAuthOnly, c.ForwardAuthListen = "", true, "127.0.0.1:9003" },
+		[]string{"forward_auth_only already serves the forward-auth endpoint on listen; forward_auth_listen is for serving it beside the proxy"}},
+	{"forward_auth_only with a route upstream", func(c *Config) {
+		c.Upstream, c.ForwardAuthOnly, c.Routes = "", true, []Route{{Match: "/a/", Upstream: "http://127.0.0.1:8001"}}
+	}, []string{"routes[0]: forward_auth_only is true but the route has an upstream"}},
+	{"forward_auth_path relative", func(c *Config) { c.ForwardAuthPath = "verify" }, []string{problemFAPath}},
+	{"forward_auth_path empty", func(c *Config) { c.ForwardAuthPath = "" }, []string{problemFAPath}},
+	{"forward_auth_path trailing slash", func(c *Config) { c.ForwardAuthPath = "/verify/" }, []string{problemFAPath}},
+	{"forward_auth_path root", func(c *Config) { c.ForwardAuthPath = "/" }, []string{problemFAPath}},
+	{"forward_auth_path empty segment", func(c *Config) { c.ForwardAuthPath = "/a//verify" }, []string{problemFAPath}},
+	{"forward_auth_path query", func(c *Config) { c.ForwardAuthPath = "/verify?x" }, []string{problemFAPath}},
+	{"forward_auth_path encoded", func(c *Config) { c.ForwardAuthPath = "/ver%69fy" }, []string{problemFAPath}},
+	{"forward_auth_path backslash", func(c *Config) { c.ForwardAuthPath = `/a\verify` }, []string{problemFAPath}},
+	{"forward_auth_path space", func(c *Config) { c.ForwardAuthPath = "/a verify" }, []string{problemFAPath}},
+	{"forward_auth_path nested", func(c *Config) { c.ForwardAuthPath = "/auth/approov-check" }, nil},
+	{"forward_auth_secret random", func(c *Config) { c.ForwardAuthSecret = "kT3_x9Qm-Zr2Lw8V" }, nil},
+	{"forward_auth_secret short", func(c *Config) { c.ForwardAuthSecret = "kT3_x9Qm-Zr2Lw8" }, []string{problemFASecret}},
+	{"forward_auth_secret repetitive", func(c *Config) { c.ForwardAuthSecret = strings.Repeat("ab12", 16) }, []string{problemFASecret}},
+	{"forward_auth_secret one byte", func(c *Config) { c.ForwardAuthSecret = strings.Repeat("a", 64) }, []string{problemFASecret}},
+	{"forward_auth_secret space", func(c *Config) { c.ForwardAuthSecret = "kT3_x9Qm Zr2Lw8Vp" }, []string{problemFAASCII}},
+	{"forward_auth_secret control", func(c *Config) { c.ForwardAuthSecret = "kT3_x9Qm\x01Zr2Lw8Vp" }, []string{problemFAASCII}},
+	{"forward_auth_secret non-ASCII", func(c *Config) { c.ForwardAuthSecret = "kT3_x9Qmé_Zr2Lw8Vp" }, []string{problemFAASCII}},
+	{"forward_auth_secret short with a space", func(c *Config) { c.ForwardAuthSecret = "a b" }, []string{problemFASecret, problemFAASCII}},
+
+	// Headers and facts.
+	{"token_header empty", func(c *Config) { c.TokenHeader = "" }, []string{"token_header is empty"}},
+	{"forward_header_prefix empty", func(c *Config) { c.ForwardHeaderPrefix = "" }, []string{problemPrefix}},
+	{"forward_header_prefix underscore", func(c *Config) { c.ForwardHeaderPrefix = "Approov_" }, []string{problemPrefix}},
+	{"forward_header_prefix colon", func(c *Config) { c.ForwardHeaderPrefix = "Approov:" }, []string{problemPrefix}},
+	{"forward_header_prefix space", func(c *Config) { c.ForwardHeaderPrefix = "X Approov-" }, []string{problemPrefix}},
+	{"forward_header_prefix other", func(c *Config) { c.ForwardHeaderPrefix = "X-Gateway-" }, nil},
+	{"forward_claims every fact", func(c *Config) { c.ForwardClaims = factNames() }, nil},
+	{"forward_claims none", func(c *Config) { c.ForwardClaims = nil }, nil},
+	{"forward_claims unknown", func(c *Config) { c.ForwardClaims = []string{"did", "device_id", "exp", "aud"} }, []string{
+		"forward_claims: item 2 is not one of result, did, exp, ip, arc, ipk, mskid, pay, iss, sub",
+		"forward_claims: item 4 is not one of result, did, exp, ip, arc, ipk, mskid, pay, iss, sub",
+	}},
+
+	// Signed facts.
+	{"assertion secret and file", func(c *Config) { c.AssertionSecret, c.AssertionSecretFile = "x", "/x" },
+		[]string{"set only one of assertion_secret and assertion_secret_file"}},
+	{"assertion_audience empty", func(c *Config) { c.AssertionAudience = "" }, []string{"assertion_audience is empty"}},
+	{"assertion_lifetime 0", func(c *Config) { c.AssertionLifetime = 0 }, []string{problemLifetime}},
+	{"assertion_lifetime under 1s", func(c *Config) { c.AssertionLifetime = time.Second - 1 }, []string{problemLifetime}},
+	{"assertion_lifetime 1s", func(c *Config) { c.AssertionLifetime = time.Second }, nil},
+	{"assertion_lifetime 5m", func(c *Config) { c.AssertionLifetime = maxAssertionLifetime }, nil},
+	{"assertion_lifetime over 5m", func(c *Config) { c.AssertionLifetime = maxAssertionLifetime + time.Second }, []string{problemLifetime}},
+
+	{"both account signing keys", func(c *Config) { c.AccountSigningBase64, c.AccountSigningBase64URL = "a", "b" },
+		[]string{"set only one of APPROOV_ACCOUNT_MESSAGE_SIGNING_SECRET_BASE64URL and APPROOV_ACCOUNT_MESSAGE_SIGNING_SECRET_BASE64"}},
+	{"public_url", func(c *Config) { c.PublicURL = "https://api.example.com" }, nil},
+	{"public_url with a port and a slash", func(c *Config) { c.PublicURL = "https://api.example.com:8443/" }, nil},
+	{"public_url not a URL", func(c *Config) { c.PublicURL = "api.example.com" },
+		[]string{"public_url: want the scheme and host apps use, such as https://api.example.com"}},
+	{"public_url with a path", func(c *Config) { c.PublicURL = "https://api.example.com/v1" },
+		[]string{"public_url: want only a scheme and host (and port), no path, query or credentials"}},
+	{"public_url with credentials", func(c *Config) { c.PublicURL = "https://u:p@api.example.com" },
+		[]string{"public_url: want only a scheme and host (and port), no path, query or credentials"}},
+	{"route message_signing", func(c *Config) { c.Routes = []Route{{Match: "/a/", MessageSigning: "sometimes"}} },
+		[]string{"routes[0].message_signing: want off, auto or required"}},
+
+	// Limits and timeouts.
+	{"max_header_bytes 1023", func(c *Config) { c.MaxHeaderBytes = 1023 }, []string{"max_header_bytes: want at least 1024"}},
+	{"max_header_bytes 1024", func(c *Config) { c.MaxHeaderBytes = 1024 }, nil},
+	{"max_header_count 7", func(c *Config) { c.MaxHeaderCount = 7 }, []string{"max_header_count: want at least 8"}},
+	{"max_header_count 8", func(c *Config) { c.MaxHeaderCount = 8 }, nil},
+	{"max_token_size 63", func(c *Config) { c.MaxTokenSize = 63 }, []string{"max_token_size: want at least 64"}},
+	{"max_token_size 64", func(c *Config) { c.MaxTokenSize = 64 }, nil},
+	{"request_buffering 1GiB", func(c *Config) { c.RequestBuffering = 1 << 30 }, nil},
+	{"request_buffering over 1GiB", func(c *Config) { c.RequestBuffering = 1<<30 + 1 }, []string{"request_buffering: want at most 1GiB (bodies are buffered in memory)"}},
+	{"read_header_timeout 0", func(c *Config) { c.ReadHeaderTimeout = 0 }, []string{"read_header_timeout must not be 0: without it, slow clients can hold connections forever"}},
+	{"body_read_timeout 0", func(c *Config) { c.BodyReadTimeout = 0 }, []string{"body_read_timeout must not be 0: without it, slow uploads can hold connections forever"}},
+	{"shutdown_timeout 0", func(c *Config) { c.ShutdownTimeout = 0 }, []string{"shutdown_timeout must not be 0"}},
+	{"upstream_dial_timeout 0", func(c *Config) { c.UpstreamDialTimeout = 0 }, []string{"upstream_dial_timeout must not be 0"}},
+	{"upstream_response_header_timeout 0", func(c *Config) { c.UpstreamResponseHeaderTimeout = 0 }, []string{"upstream_response_header_timeout must not be 0"}},
+	{"idle_timeout 0 is allowed", func(c *Config) { c.IdleTimeout = 0 }, nil},
+
+	// Routes.
+	{"route without match", func(c *Config) { c.Routes = []Route{{Name: "x"}} }, []string{`routes[0]: match is required, such as "GET /api/"`}},
+	{"route bad mode", func(c *Config) { c.Routes = []Route{{Match: "/", Mode: "strict"}} }, []string{"routes[0].mode: want public, token or binding"}},
+	{"route modes", func(c *Config) {
+		c.Routes = []Route{{Match: "/a/", Mode: ModePublic}, {Match: "/b/", Mode: ModeToken, TokenQueryParam: "t"}, {Match: "/c/", Mode: ModeBinding, BindingHeaders: []string{"Authorization"}}}
+	}, nil},
+	{"binding route without headers", func(c *Config) { c.Routes = []Route{{Match: "/", Mode: ModeBinding}} },
+		[]string{"routes[0]: mode binding needs binding_headers, here or at the top level"}},
+	{"binding route with top-level headers", func(c *Config) {
+		c.BindingHeaders, c.Routes = []string{"Authorization"}, []Route{{Match: "/", Mode: ModeBinding}}
+	}, nil},
+	{"public route with binding headers", func(c *Config) { c.Routes = []Route{{Match: "/", Mode: ModePublic, BindingHeaders: []string{"A"}}} },
+		[]string{"routes[0]: a public route checks no token; remove binding_headers and token_query_param"}},
+	{"public route with token_query_param", func(c *Config) { c.Routes = []Route{{Match: "/", Mode: ModePublic, TokenQueryParam: "t"}} },
+		[]string{"routes[0]: a public route checks no token; remove binding_headers and token_query_param"}},
+	{"assertion_bind", func(c *Config) {
+		c.Routes = []Route{{Match: "/a/", AssertionBind: BindHost}, {Match: "/b/", AssertionBind: BindTarget}}
+	}, nil},
+	{"assertion_bind bad", func(c *Config) { c.Routes = []Route{{Match: "/", AssertionBind: "path"}} }, []string{"routes[0].assertion_bind: want target or host"}},
+	{"route upstream bad", func(c *Config) {
+		c.Routes = []Route{{Match: "/x/"}, {Match: "/", Upstream: "http://127.0.0.1:8001/?x=1"}}
+	},
+		[]string{"routes[1].upstream: " + problemBaseURL}},
+	{"same match twice", func(c *Config) { c.Routes = []Route{{Match: "/a/"}, {Match: "/b/"}, {Match: "/a/"}} },
+		[]string{"routes[2].name: already used by routes[0]"}},
+	{"name equal to another's match", func(c *Config) { c.Routes = []Route{{Match: "/a/"}, {Name: "/a/", Match: "/b/"}} },
+		[]string{"routes[1].name: already used by routes[0]"}},
+	{"same match, different names", func(c *Config) { c.Routes = []Route{{Name: "a", Match: "/a/"}, {Name: "b", Match: "/a/"}} }, nil},
+	{"token_query_param not plain", func(c *Config) { c.Routes = []Route{{Match: "/ws/", TokenQueryParam: "t=1"}} },
+		[]string{"routes[0].token_query_param: not a plain parameter name"}},
+	{"token_query_param plain", func(c *Config) { c.Routes = []Route{{Match: "/ws/", TokenQueryParam: "approov_token"}} }, nil},
+}
+
 // TestValidate applies one change to a valid configuration and checks
 // that validate reports exactly the expected problems, or none.
 func TestValidate(t *testing.T) {
-	tests := []struct {
-		name   string
-		change func(c *Config)
-		want   []string // nil: valid
-	}{
-		{"valid", func(*Config) {}, nil},
-
-		// Keys.
-		{"two key sources", func(c *Config) { c.SecretFile = "/s" },
-			[]string{"set only one of APPROOV_BASE64_SECRET, APPROOV_BASE64URL_SECRET, APPROOV_SECRET_FILE and APPROOV_PUBLIC_KEY_FILE; list more keys under keys: in the config file"}},
-		{"no key", func(c *Config) { c.Base64Secret = "" },
-			[]string{"no key: set APPROOV_BASE64_SECRET (from `approov secret -get base64`), APPROOV_SECRET_FILE or APPROOV_PUBLIC_KEY_FILE"}},
-		{"keys list alone", func(c *Config) {
-			c.Base64Secret, c.Keys = "", []Key{{ID: "a", SecretFile: "/a"}, {PublicKeyFile: "/b"}}
-		}, nil},
-		{"key_id without a key", func(c *Config) { c.Base64Secret, c.KeyID, c.Keys = "", "k", []Key{{Base64Secret: secret}} },
-			[]string{"key_id is set but there is no secret or public key for it"}},
-		{"key_id with a key", func(c *Config) { c.KeyID = "k" }, nil},
-		{"keys item with none or two", func(c *Config) {
-			c.Keys = []Key{{ID: "a", Base64URLSecret: "x"}, {ID: "b"}, {Base64Secret: "x", PublicKeyFile: "/p"}}
-		}, []string{
-			"keys[1]: set exactly one of base64_secret, base64url_secret, secret_file, public_key_file",
-			"keys[2]: set exactly one of base64_secret, base64url_secret, secret_file, public_key_file",
-		}},
-
-		// Listeners.
-		{"listen without port", func(c *Config) { c.Listen = "127.0.0.1" }, []string{"listen: want host:port, such as 127.0.0.1:8002"}},
-		{"listen off", func(c *Config) { c.Listen = "off" }, []string{"listen: want host:port, such as 127.0.0.1:8002"}},
-		{"listen bad port", func(c *Config) { c.Listen = "127.0.0.1:65536" }, []string{"listen: bad port"}},
-		{"listen named port", func(c *Config) { c.Listen = "127.0.0.1:http" }, []string{"listen: bad port"}},
-		{"listen host name", func(c *Config) { c.Listen = "example.com:8002" }, []string{"listen: host must be an IP address, localhost, or empty for all interfaces"}},
-		{"listen forms", func(c *Config) {
-			c.Listen, c.AdminListen, c.ForwardAuthListen = ":8002", "localhost:9002", "[::1]:9003"
-		}, nil},
-		{"admin_listen bad", func(c *Config) { c.AdminListen = "9002" }, []string{"admin_listen: want host:port, such as 127.0.0.1:8002 (or off)"}},
-		{"forward_auth_listen bad", func(c *Config) { c.ForwardAuthListen = "on" }, []string{"forward_auth_listen: want host:port, such as 127.0.0.1:8002 (or off)"}},
-		{"admin on the listen address", func(c *Config) { c.AdminListen = c.Listen },
-			[]string{"admin_listen and listen have the same address; each listener needs its own"}},
-		{"forward auth on the listen address", func(c *Config) { c.ForwardAuthListen = c.Listen },
-			[]string{"forward_auth_listen and listen have the same address; each listener needs its own"}},
-		{"admin on the forward-auth address", func(c *Config) { c.ForwardAuthListen = "127.0.0.1:9003"; c.AdminListen = "127.0.0.1:9003" },
-			[]string{"admin_listen and forward_auth_listen have the same address; each listener needs its own"}},
-		{"port 0 everywhere", func(c *Config) {
-			c.Listen, c.ForwardAuthListen, c.AdminListen = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
-		}, nil},
-		{"admin and forward auth off", func(c *Config) { c.ForwardAuthListen, c.AdminListen = "off", "off" }, nil},
-
-		// Upstreams.
-		{"upstream not http", func(c *Config) { c.Upstream = "ftp://127.0.0.1/" }, []string{"upstream: want an http:// or https:// URL, such as http://127.0.0.1:8000"}},
-		{"upstream without scheme", func(c *Config) { c.Upstream = "127.0.0.1:8000" }, []string{"upstream: want an http:// or https:// URL, such as http://127.0.0.1:8000"}},
-		{"upstream without host", func(c *Config) { c.Upstream = "http:///path" }, []string{"upstream: no host"}},
-		{"upstream with query", func(c *Config) { c.Upstream = "http://127.0.0.1:8000/?a=b" }, []string{"upstream: " + problemBaseURL}},
-		{"upstream with fragment", func(c *Config) { c.Upstream = "http://127.0.0.1:8000/#a" }, []string{"upstream: " + problemBaseURL}},
-		{"upstream with credentials", func(c *Config) { c.Upstream = "http://user:pw@127.0.0.1:8000/" }, []string{"upstream: " + problemBaseURL}},
-		{"upstream with user only", func(c *Config) { c.Upstream = "https://token@example.com/" }, []string{"upstream: " + problemBaseURL}},
-		{"upstream with a base path", func(c *Config) { c.Upstream = "https://example.com/api/" }, nil},
-		{"no upstream", func(c *Config) { c.Upstream = "" }, []string{problemNoUpstream}},
-		{"no upstream, a route without one", func(c *Config) {
-			c.Upstream, c.Routes = "", []Route{{Match: "/a/", Upstream: "http://127.0.0.1:8001"}, {Match: "/b/"}}
-		}, []string{problemNoUpstream}},
-		{"no upstream, every route has one", func(c *Config) {
-			c.Upstream, c.Routes = "", []Route{{Match: "/a/", Upstream: "http://127.0.0.1:8001"}, {Match: "/b/", Upstream: "http://127.0.0.1:8002"}}
-		}, nil},
-
-		// Forward auth.
-		{"forward_auth_only", func(c *Config) { c.Upstream, c.ForwardAuthOnly = "", true }, nil},
-		{"forward_auth_only with upstream", func(c *Config) { c.ForwardAuthOnly = true },
-			[]string{"forward_auth_only is true but upstream is set: choose one"}},
-		{"forward_auth_only with forward_auth_listen", func(c *Config) { c.Upstream, c.ForwardAuthOnly, c.ForwardAuthListen = "", true, "127.0.0.1:9003" },
-			[]string{"forward_auth_only already serves the forward-auth endpoint on listen; forward_auth_listen is for serving it beside the proxy"}},
-		{"forward_auth_only with a route upstream", func(c *Config) {
-			c.Upstream, c.ForwardAuthOnly, c.Routes = "", true, []Route{{Match: "/a/", Upstream: "http://127.0.0.1:8001"}}
-		}, []string{"routes[0]: forward_auth_only is true but the route has an upstream"}},
-		{"forward_auth_path relative", func(c *Config) { c.ForwardAuthPath = "verify" }, []string{problemFAPath}},
-		{"forward_auth_path empty", func(c *Config) { c.ForwardAuthPath = "" }, []string{problemFAPath}},
-		{"forward_auth_path trailing slash", func(c *Config) { c.ForwardAuthPath = "/verify/" }, []string{problemFAPath}},
-		{"forward_auth_path root", func(c *Config) { c.ForwardAuthPath = "/" }, []string{problemFAPath}},
-		{"forward_auth_path empty segment", func(c *Config) { c.ForwardAuthPath = "/a//verify" }, []string{problemFAPath}},
-		{"forward_auth_path query", func(c *Config) { c.ForwardAuthPath = "/verify?x" }, []string{problemFAPath}},
-		{"forward_auth_path encoded", func(c *Config) { c.ForwardAuthPath = "/ver%69fy" }, []string{problemFAPath}},
-		{"forward_auth_path backslash", func(c *Config) { c.ForwardAuthPath = `/a\verify` }, []string{problemFAPath}},
-		{"forward_auth_path space", func(c *Config) { c.ForwardAuthPath = "/a verify" }, []string{problemFAPath}},
-		{"forward_auth_path nested", func(c *Config) { c.ForwardAuthPath = "/auth/approov-check" }, nil},
-		{"forward_auth_secret random", func(c *Config) { c.ForwardAuthSecret = "kT3_x9Qm-Zr2Lw8V" }, nil},
-		{"forward_auth_secret short", func(c *Config) { c.ForwardAuthSecret = "kT3_x9Qm-Zr2Lw8" }, []string{problemFASecret}},
-		{"forward_auth_secret repetitive", func(c *Config) { c.ForwardAuthSecret = strings.Repeat("ab12", 16) }, []string{problemFASecret}},
-		{"forward_auth_secret one byte", func(c *Config) { c.ForwardAuthSecret = strings.Repeat("a", 64) }, []string{problemFASecret}},
-		{"forward_auth_secret space", func(c *Config) { c.ForwardAuthSecret = "kT3_x9Qm Zr2Lw8Vp" }, []string{problemFAASCII}},
-		{"forward_auth_secret control", func(c *Config) { c.ForwardAuthSecret = "kT3_x9Qm\x01Zr2Lw8Vp" }, []string{problemFAASCII}},
-		{"forward_auth_secret non-ASCII", func(c *Config) { c.ForwardAuthSecret = "kT3_x9Qmé_Zr2Lw8Vp" }, []string{problemFAASCII}},
-		{"forward_auth_secret short with a space", func(c *Config) { c.ForwardAuthSecret = "a b" }, []string{problemFASecret, problemFAASCII}},
-
-		// Headers and facts.
-		{"token_header empty", func(c *Config) { c.TokenHeader = "" }, []string{"token_header is empty"}},
-		{"forward_header_prefix empty", func(c *Config) { c.ForwardHeaderPrefix = "" }, []string{problemPrefix}},
-		{"forward_header_prefix underscore", func(c *Config) { c.ForwardHeaderPrefix = "Approov_" }, []string{problemPrefix}},
-		{"forward_header_prefix colon", func(c *Config) { c.ForwardHeaderPrefix = "Approov:" }, []string{problemPrefix}},
-		{"forward_header_prefix space", func(c *Config) { c.ForwardHeaderPrefix = "X Approov-" }, []string{problemPrefix}},
-		{"forward_header_prefix other", func(c *Config) { c.ForwardHeaderPrefix = "X-Gateway-" }, nil},
-		{"forward_claims every fact", func(c *Config) { c.ForwardClaims = factNames() }, nil},
-		{"forward_claims none", func(c *Config) { c.ForwardClaims = nil }, nil},
-		{"forward_claims unknown", func(c *Config) { c.ForwardClaims = []string{"did", "device_id", "exp", "aud"} }, []string{
-			"forward_claims: item 2 is not one of result, did, exp, ip, arc, ipk, mskid, pay, iss, sub",
-			"forward_claims: item 4 is not one of result, did, exp, ip, arc, ipk, mskid, pay, iss, sub",
-		}},
-
-		// Signed facts.
-		{"assertion secret and file", func(c *Config) { c.AssertionSecret, c.AssertionSecretFile = "x", "/x" },
-			[]string{"set only one of assertion_secret and assertion_secret_file"}},
-		{"assertion_audience empty", func(c *Config) { c.AssertionAudience = "" }, []string{"assertion_audience is empty"}},
-		{"assertion_lifetime 0", func(c *Config) { c.AssertionLifetime = 0 }, []string{problemLifetime}},
-		{"assertion_lifetime under 1s", func(c *Config) { c.AssertionLifetime = time.Second - 1 }, []string{problemLifetime}},
-		{"assertion_lifetime 1s", func(c *Config) { c.AssertionLifetime = time.Second }, nil},
-		{"assertion_lifetime 5m", func(c *Config) { c.AssertionLifetime = maxAssertionLifetime }, nil},
-		{"assertion_lifetime over 5m", func(c *Config) { c.AssertionLifetime = maxAssertionLifetime + time.Second }, []string{problemLifetime}},
-
-		{"both account signing keys", func(c *Config) { c.AccountSigningBase64, c.AccountSigningBase64URL = "a", "b" },
-			[]string{"set only one of APPROOV_ACCOUNT_MESSAGE_SIGNING_SECRET_BASE64URL and APPROOV_ACCOUNT_MESSAGE_SIGNING_SECRET_BASE64"}},
-		{"public_url", func(c *Config) { c.PublicURL = "https://api.example.com" }, nil},
-		{"public_url with a port and a slash", func(c *Config) { c.PublicURL = "https://api.example.com:8443/" }, nil},
-		{"public_url not a URL", func(c *Config) { c.PublicURL = "api.example.com" },
-			[]string{"public_url: want the scheme and host apps use, such as https://api.example.com"}},
-		{"public_url with a path", func(c *Config) { c.PublicURL = "https://api.example.com/v1" },
-			[]string{"public_url: want only a scheme and host (and port), no path, query or credentials"}},
-		{"public_url with credentials", func(c *Config) { c.PublicURL = "https://u:p@api.example.com" },
-			[]string{"public_url: want only a scheme and host (and port), no path, query or credentials"}},
-		{"route message_signing", func(c *Config) { c.Routes = []Route{{Match: "/a/", MessageSigning: "sometimes"}} },
-			[]string{"routes[0].message_signing: want off, auto or required"}},
-
-		// Limits and timeouts.
-		{"max_header_bytes 1023", func(c *Config) { c.MaxHeaderBytes = 1023 }, []string{"max_header_bytes: want at least 1024"}},
-		{"max_header_bytes 1024", func(c *Config) { c.MaxHeaderBytes = 1024 }, nil},
-		{"max_header_count 7", func(c *Config) { c.MaxHeaderCount = 7 }, []string{"max_header_count: want at least 8"}},
-		{"max_header_count 8", func(c *Config) { c.MaxHeaderCount = 8 }, nil},
-		{"max_token_size 63", func(c *Config) { c.MaxTokenSize = 63 }, []string{"max_token_size: want at least 64"}},
-		{"max_token_size 64", func(c *Config) { c.MaxTokenSize = 64 }, nil},
-		{"request_buffering 1GiB", func(c *Config) { c.RequestBuffering = 1 << 30 }, nil},
-		{"request_buffering over 1GiB", func(c *Config) { c.RequestBuffering = 1<<30 + 1 }, []string{"request_buffering: want at most 1GiB (bodies are buffered in memory)"}},
-		{"read_header_timeout 0", func(c *Config) { c.ReadHeaderTimeout = 0 }, []string{"read_header_timeout must not be 0: without it, slow clients can hold connections forever"}},
-		{"body_read_timeout 0", func(c *Config) { c.BodyReadTimeout = 0 }, []string{"body_read_timeout must not be 0: without it, slow uploads can hold connections forever"}},
-		{"shutdown_timeout 0", func(c *Config) { c.ShutdownTimeout = 0 }, []string{"shutdown_timeout must not be 0"}},
-		{"upstream_dial_timeout 0", func(c *Config) { c.UpstreamDialTimeout = 0 }, []string{"upstream timeouts must not be 0"}},
-		{"upstream_response_header_timeout 0", func(c *Config) { c.UpstreamResponseHeaderTimeout = 0 }, []string{"upstream timeouts must not be 0"}},
-		{"idle_timeout 0 is allowed", func(c *Config) { c.IdleTimeout = 0 }, nil},
-
-		// Routes.
-		{"route without match", func(c *Config) { c.Routes = []Route{{Name: "x"}} }, []string{`routes[0]: match is required, such as "GET /api/"`}},
-		{"route bad mode", func(c *Config) { c.Routes = []Route{{Match: "/", Mode: "strict"}} }, []string{"routes[0].mode: want public, token or binding"}},
-		{"route modes", func(c *Config) {
-			c.Routes = []Route{{Match: "/a/", Mode: ModePublic}, {Match: "/b/", Mode: ModeToken, TokenQueryParam: "t"}, {Match: "/c/", Mode: ModeBinding, BindingHeaders: []string{"Authorization"}}}
-		}, nil},
-		{"binding route without headers", func(c *Config) { c.Routes = []Route{{Match: "/", Mode: ModeBinding}} },
-			[]string{"routes[0]: mode binding needs binding_headers, here or at the top level"}},
-		{"binding route with top-level headers", func(c *Config) {
-			c.BindingHeaders, c.Routes = []string{"Authorization"}, []Route{{Match: "/", Mode: ModeBinding}}
-		}, nil},
-		{"public route with binding headers", func(c *Config) { c.Routes = []Route{{Match: "/", Mode: ModePublic, BindingHeaders: []string{"A"}}} },
-			[]string{"routes[0]: a public route checks no token; remove binding_headers and token_query_param"}},
-		{"public route with token_query_param", func(c *Config) { c.Routes = []Route{{Match: "/", Mode: ModePublic, TokenQueryParam: "t"}} },
-			[]string{"routes[0]: a public route checks no token; remove binding_headers and token_query_param"}},
-		{"assertion_bind", func(c *Config) {
-			c.Routes = []Route{{Match: "/a/", AssertionBind: BindHost}, {Match: "/b/", AssertionBind: BindTarget}}
-		}, nil},
-		{"assertion_bind bad", func(c *Config) { c.Routes = []Route{{Match: "/", AssertionBind: "path"}} }, []string{"routes[0].assertion_bind: want target or host"}},
-		{"route upstream bad", func(c *Config) {
-			c.Routes = []Route{{Match: "/x/"}, {Match: "/", Upstream: "http://127.0.0.1:8001/?x=1"}}
-		},
-			[]string{"routes[1].upstream: " + problemBaseURL}},
-		{"same match twice", func(c *Config) { c.Routes = []Route{{Match: "/a/"}, {Match: "/b/"}, {Match: "/a/"}} },
-			[]string{"routes[2].name: already used by routes[0]"}},
-		{"name equal to another's match", func(c *Config) { c.Routes = []Route{{Match: "/a/"}, {Name: "/a/", Match: "/b/"}} },
-			[]string{"routes[1].name: already used by routes[0]"}},
-		{"same match, different names", func(c *Config) { c.Routes = []Route{{Name: "a", Match: "/a/"}, {Name: "b", Match: "/a/"}} }, nil},
-		{"token_query_param not plain", func(c *Config) { c.Routes = []Route{{Match: "/ws/", TokenQueryParam: "t=1"}} },
-			[]string{"routes[0].token_query_param: not a plain parameter name"}},
-		{"token_query_param plain", func(c *Config) { c.Routes = []Route{{Match: "/ws/", TokenQueryParam: "approov_token"}} }, nil},
-	}
-	for _, tt := range tests {
+	for _, tt := range validateTests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := validConfig()
 			tt.change(c)

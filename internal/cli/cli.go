@@ -303,7 +303,7 @@ func tuneGC() {
 
 func serve(args []string, stdio IO) int {
 	src := config.OSSource(args)
-	cfg, flags, err := config.Load(src)
+	cfg, flags, err := loadServe(src)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		fmt.Fprint(stdio.Stdout, serveHelp())
@@ -330,7 +330,7 @@ func serve(args []string, stdio IO) int {
 	log := newLogger(cfg, stdio.Stderr)
 	logWarnings(log, cfg.Warnings())
 	g, err := gateway.New(cfg, gateway.Options{Logger: log, Load: func() (*config.Config, error) {
-		cfg, _, err := config.Load(src)
+		cfg, _, err := loadServe(src)
 		if err != nil {
 			return nil, err
 		}
@@ -351,6 +351,33 @@ func serve(args []string, stdio IO) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// loadServe reads serve's configuration. When its problems are all in the
+// configuration — not in the command line's syntax — it runs the gateway's
+// own checks too, on the configuration with the bad values set aside, and
+// returns both lists as one: one pass shows every problem, keys that do not
+// load and route patterns ServeMux refuses beside the settings Load
+// refused, rather than one stage at a time.
+func loadServe(src config.Source) (*config.Config, *config.Flags, error) {
+	cfg, flags, err := config.Load(src)
+	var problems config.Problems
+	if err == nil || !errors.As(err, &problems) {
+		return cfg, flags, err
+	}
+	if _, err := gateway.Check(cfg.Buildable()); err != nil {
+		seen := map[string]bool{}
+		for _, p := range problems {
+			seen[p] = true
+		}
+		for _, p := range located(cfg, err) {
+			if !seen[p] {
+				seen[p] = true
+				problems = append(problems, p)
+			}
+		}
+	}
+	return cfg, flags, problems
 }
 
 // located returns the problems the gateway found in cfg, each at the line

@@ -343,6 +343,8 @@ func TestServeCheckConfig(t *testing.T) {
 				"approov-gateway: APPROOV_MONITOR: not true or false",
 				"approov-gateway: listen: want host:port, such as 127.0.0.1:8002",
 				"approov-gateway: upstream: want a base URL without query, fragment or credentials",
+				// The gateway's own check, in the same pass.
+				"approov-gateway: APPROOV_BASE64_SECRET: secret is neither base64 nor base64url",
 			}},
 		{name: "keys are loaded",
 			env:  []string{"APPROOV_BASE64_SECRET=" + leak + "==", "APPROOV_UPSTREAM=http://127.0.0.1:8000"},

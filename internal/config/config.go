@@ -108,10 +108,11 @@ type Config struct {
 	File string
 
 	// Where values came from and what loading found, for problems to
-	// point at their lines (yaml.go) and for Warnings.
-	lines    map[string]int // the line of each top-level key of File
-	routeSrc []item         // parallel to Routes, when they came from File
-	keySrc   []item         // parallel to Keys, when they came from File
+	// point at their lines (yaml.go) and for Buildable and Warnings.
+	lines    map[string]int  // the line of each top-level key of File
+	routeSrc []item          // parallel to Routes, when they came from File
+	keySrc   []item          // parallel to Keys, when they came from File
+	invalid  map[string]bool // the paths of the values validate found bad
 	warnings []string
 }
 

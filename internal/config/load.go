@@ -40,8 +40,9 @@ func (c *Config) Validate() error {
 
 // Load reads the configuration for the serve command. On a bad
 // configuration it returns [Problems], every one found, and the
-// configuration as far as it could be read. Arguments that are not flags of
-// serve come back as another error, which asks for help when it wraps
+// configuration as far as it could be read, which [Config.Buildable] turns
+// into one other checks can run on. Arguments that are not flags of serve
+// come back as another error, which asks for help when it wraps
 // [flag.ErrHelp] (-h or --help).
 func Load(src Source) (*Config, *Flags, error) {
 	fs, flags, values := NewFlagSet("serve")

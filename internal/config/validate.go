@@ -21,23 +21,29 @@ const maxAssertionLifetime = 5 * time.Minute
 // at a path — a setting's name (listen), or a route or key of the Config
 // or one of its fields (routes[2], routes[2].mode) — or about no one value
 // (path ""). The path places the problem at the value's line when the
-// value came from the YAML file.
+// value came from the YAML file, and tells [Config.Buildable] which values
+// to put back to their defaults.
 type validation struct {
 	c        *Config
 	problems Problems
+	invalid  map[string]bool
 }
 
 func (c *Config) newValidation() *validation {
-	return &validation{c: c}
+	return &validation{c: c, invalid: map[string]bool{}}
 }
 
 func (v *validation) add(path, format string, args ...any) {
+	if path != "" {
+		v.invalid[path] = true
+	}
 	v.problems = append(v.problems, v.c.at(path)+fmt.Sprintf(format, args...))
 }
 
 // validate checks what single settings cannot: consistency, addresses,
 // URLs and routes. Keys are checked when they are loaded (see the
-// gateway). Problems name settings, never their values.
+// gateway). Problems name settings, never their values. It keeps the paths
+// of the values found bad, for [Config.Buildable].
 func (c *Config) validate() Problems {
 	v := c.newValidation()
 	add := v.add
@@ -95,6 +101,7 @@ func (c *Config) validate() Problems {
 	}
 	c.validateSigning(add)
 	c.validateRoutes(add)
+	c.invalid = v.invalid
 	return v.problems
 }
 
@@ -315,7 +322,7 @@ func (c *Config) validateSharedUpstreams(add addFunc) {
 		for _, u := range users[1:] {
 			if u.host != users[0].host {
 				// Placed at the later route; the problem is about the
-				// pair.
+				// pair, so neither is reset for Buildable.
 				add("", "%s%s and %s route different hosts to the same upstream while preserve_host is off, so the upstream cannot tell them apart: set preserve_host: true, or give each host its own upstream", c.at(u.path), users[0].name, u.name)
 				break
 			}

@@ -11,8 +11,8 @@ import (
 // ReadKeyFile reads a file of key material named by setting (secret_file,
 // public_key_file, keys[0].secret_file, …). It refuses a file every user
 // may write — whoever can write a key file chooses which tokens pass — and,
-// for secrets, returns a warning when users other than its owner may read
-// it. A group-writable file passes: volumes are often mounted writable by
+// for secrets, returns a warning when users other than its owner, or than
+// the process's own group, may read it. A group-writable file passes: volumes are often mounted writable by
 // a deployment's group.
 // The mode checked is the target's, so that symbolic links, which
 // Kubernetes mounts secrets as, are judged by what they point to. Errors
@@ -29,7 +29,7 @@ func ReadKeyFile(setting, path string, secret bool) (data []byte, warning string
 	if perm&0o002 != 0 {
 		return nil, "", fmt.Errorf("%s: the file is writable by every user; make it writable by its owner only (chmod o-w)", setting)
 	}
-	if secret && perm&0o044 != 0 {
+	if secret && exposed(perm, ownGroup(info)) {
 		warning = fmt.Sprintf("%s: the file is readable by other users (mode %04o); 0400 or 0600 keeps the secret to its owner", setting, perm)
 	}
 	data, err = os.ReadFile(path)
@@ -37,6 +37,14 @@ func ReadKeyFile(setting, path string, secret bool) (data []byte, warning string
 		return nil, "", fmt.Errorf("%s: %s", setting, ErrorText(err))
 	}
 	return data, warning, nil
+}
+
+// exposed reports whether a secret file of mode perm is readable by users
+// other than its owner. Readable by its group is fine when that group is
+// the process's own: Kubernetes mounts secrets 0440 to the pod's fsGroup,
+// whatever defaultMode says.
+func exposed(perm fs.FileMode, ownGroup bool) bool {
+	return perm&0o004 != 0 || perm&0o040 != 0 && !ownGroup
 }
 
 // libraryPrefixes are the prefixes the project's libraries put on their

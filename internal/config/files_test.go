@@ -1,6 +1,7 @@
 package config
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,9 +43,8 @@ func TestReadKeyFile(t *testing.T) {
 			path: func(t *testing.T, dir string) string { return file(t, dir, 0o600) }},
 		{name: "owner read only", secret: true,
 			path: func(t *testing.T, dir string) string { return file(t, dir, 0o400) }},
-		{name: "group-readable secret", secret: true,
-			path:    func(t *testing.T, dir string) string { return file(t, dir, 0o640) },
-			warning: "secret_file: the file is readable by other users (mode 0640); 0400 or 0600 keeps the secret to its owner"},
+		{name: "readable by the process's own group", secret: true,
+			path: func(t *testing.T, dir string) string { return file(t, dir, 0o640) }},
 		{name: "world-readable secret", secret: true,
 			path:    func(t *testing.T, dir string) string { return file(t, dir, 0o604) },
 			warning: "secret_file: the file is readable by other users (mode 0604); 0400 or 0600 keeps the secret to its owner"},
@@ -106,4 +106,24 @@ func errText(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+func TestExposed(t *testing.T) {
+	for _, tt := range []struct {
+		perm     fs.FileMode
+		ownGroup bool
+		want     bool
+	}{
+		{0o600, false, false},
+		{0o400, false, false},
+		{0o440, true, false}, // Kubernetes' fsGroup
+		{0o440, false, true},
+		{0o640, false, true},
+		{0o604, true, true},
+		{0o644, true, true},
+	} {
+		if got := exposed(tt.perm, tt.ownGroup); got != tt.want {
+			t.Errorf("exposed(%04o, own group %v) = %v", tt.perm, tt.ownGroup, got)
+		}
+	}
 }

@@ -100,7 +100,9 @@ func (g *Gateway) reload() (restartOnly []string, err error) {
 	cfg, err := g.load()
 	var st *state
 	if err == nil {
-		st, err = g.build(cfg)
+		if st, err = g.build(cfg); err != nil {
+			err = config.Problems(problemLines(cfg.Locate, err)) // at their YAML lines
+		}
 	}
 	if err != nil {
 		g.metrics.reloads.WithLabelValues("failure").Inc()
@@ -119,11 +121,19 @@ func (g *Gateway) reload() (restartOnly []string, err error) {
 // Config returns the configuration in force.
 func (g *Gateway) Config() *config.Config { return g.state.Load().cfg }
 
-// problemLines returns a configuration error as lines, for logs.
-func problemLines(err error) []string {
+// problemLines returns a configuration error as lines, for logs, each
+// passed through locate (which adds a YAML line), when not nil.
+func problemLines(locate func(string) string, err error) []string {
 	var p config.Problems
-	if errors.As(err, &p) {
+	if !errors.As(err, &p) {
+		p = config.Problems{err.Error()}
+	}
+	if locate == nil {
 		return p
 	}
-	return []string{err.Error()}
+	out := make([]string, len(p))
+	for i, line := range p {
+		out[i] = locate(line)
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/approov-gateway/approov"
 	"github.com/approov-gateway/approov/approovhttp"
@@ -71,9 +72,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "approov_gateway_build_info",
-		Help: "Build of the running gateway.",
-	}, []string{"version"})
-	build.WithLabelValues(version.String()).Set(1)
+		Help: "Build of the running gateway: version, VCS revision, whether the checkout was modified, commit time and Go version.",
+	}, []string{"version", "revision", "modified", "time", "goversion"})
+	b := version.Current()
+	build.WithLabelValues(b.Version, b.Revision, strconv.FormatBool(b.Modified), b.Time, b.GoVersion).Set(1)
 	reg.MustRegister(m.requests, m.verify, m.upstream, m.upstreamErrors, m.refused, m.reloads, m.lastReload, m.inflight, m.keepAlive, m.signatures, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.lastReload.SetToCurrentTime()

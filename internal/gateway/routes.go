@@ -46,7 +46,12 @@ func (g *Gateway) upstreamFor(st *state, upstreams map[string]*upstream, raw str
 	if u, ok := upstreams[raw]; ok {
 		return u
 	}
-	target, _ := url.Parse(raw) // validated by config
+	target, err := url.Parse(raw)
+	if err != nil {
+		// Config refuses such upstreams; a configuration built in code
+		// that skipped validation gets a route that answers 502.
+		target = &url.URL{Scheme: "http", Host: "invalid.invalid"}
+	}
 	gauge := g.metrics.keepAlive.WithLabelValues(target.Redacted())
 	t := newUpstreamTransport(st.cfg, func(on bool) {
 		if on {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 
+	"github.com/approov-gateway/approov/internal/config"
 	"github.com/approov-gateway/approov/internal/version"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -120,7 +121,7 @@ func (g *Gateway) Serve(ctx context.Context, reload <-chan struct{}) error {
 	}
 	a := g.Addrs()
 	g.log.Info("serving", "listen", a.Listen, "forward_auth_listen", offIfEmpty(a.ForwardAuth),
-		"admin_listen", offIfEmpty(a.Admin), "summary", g.Config().Summary(), "version", version.String())
+		"admin_listen", offIfEmpty(a.Admin), "summary", g.Config().SummaryAt(g.addresses()), "version", version.String())
 
 	var serveErr error
 loop:
@@ -155,17 +156,28 @@ func offIfEmpty(addr string) string {
 	return addr
 }
 
-// reloadAndLog reloads and says what happened.
+// reloadAndLog reloads and says what happened: every problem of a
+// refused configuration, at its line; or what changed and what of that
+// needs a restart.
 func (g *Gateway) reloadAndLog() {
-	changed, err := g.reload()
+	old := g.Config()
+	restartOnly, err := g.reload()
 	if err != nil {
-		g.log.Error("configuration reload refused; still serving the previous one", "problems", problemLines(err))
+		g.log.Error("configuration reload refused; still serving the previous one", "problems", problemLines(nil, err))
 		return
 	}
-	for _, name := range changed {
+	cfg := g.Config()
+	for _, name := range restartOnly {
 		g.log.Warn("setting changed but needs a restart to apply", "setting", name)
 	}
-	g.log.Info("configuration reloaded", "summary", g.Config().Summary())
+	g.log.Info("configuration reloaded", "changed", config.Changed(old, cfg), "restart_needed", restartOnly,
+		"summary", cfg.SummaryAt(g.addresses()))
+}
+
+// addresses are the addresses in use, for summaries.
+func (g *Gateway) addresses() config.Addresses {
+	a := g.Addrs()
+	return config.Addresses{Listen: a.Listen, ForwardAuth: a.ForwardAuth, Admin: a.Admin}
 }
 
 // drain stops the servers and waits for the requests they do not track.

@@ -218,3 +218,16 @@ func TestMetricsOnlyForEndpointsServed(t *testing.T) {
 		}
 	}
 }
+
+// TestReloadProblemsAtTheirLines: a reload the gateway refuses names each
+// problem at its line of the new file.
+func TestReloadProblemsAtTheirLines(t *testing.T) {
+	vars := map[string]string{"APPROOV_BASE64_SECRET": testSecretB64, "APPROOV_UPSTREAM": "http://127.0.0.1:9"}
+	rg := runGateway(t, "", vars)
+	os.WriteFile(rg.file, []byte("routes:\n  - match: /a/\n  - match: /b/{x\n"), 0o600)
+	_, err := rg.Gateway.reload()
+	lines := problemLines(nil, err)
+	if len(lines) != 1 || !strings.Contains(lines[0], "gateway.yaml:3: routes[1].match") {
+		t.Fatalf("reload problems %q", lines)
+	}
+}

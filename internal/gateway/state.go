@@ -85,7 +85,7 @@ func (g *Gateway) build(cfg *config.Config) (*state, error) {
 	keys, warnings, err := config.LoadKeys(cfg)
 	st.warnings = append(st.warnings, warnings...)
 	if err != nil {
-		problems = append(problems, problemLines(err)...)
+		problems = append(problems, problemLines(nil, err)...)
 	}
 	v, err := approov.NewVerifier(
 		approov.WithKeys(keys...),
@@ -121,7 +121,7 @@ func (g *Gateway) build(cfg *config.Config) (*state, error) {
 
 	st.publicURL = parsePublicURL(cfg.PublicURL)
 	if st.signing, err = signingVerifiers(cfg); err != nil {
-		problems = append(problems, problemLines(err)...)
+		problems = append(problems, problemLines(nil, err)...)
 	}
 	if cfg.MessageSigning != config.SigningOff && cfg.PublicURL == "" && len(cfg.TrustedProxies) == 0 {
 		st.warnings = append(st.warnings, "message_signing is on but neither public_url nor trusted_proxies is set: the target URI apps signed is rebuilt as http:// and the Host header, which fails behind TLS or a load balancer")

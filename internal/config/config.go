@@ -99,10 +99,11 @@ type Config struct {
 	MaxRequestBody                int64
 
 	// Operations.
-	AdminListen string
-	LogFormat   string
-	LogLevel    string
-	AccessLog   bool
+	AdminListen     string
+	LogFormat       string
+	LogLevel        string
+	AccessLog       bool
+	ReadyzUpstreams bool
 
 	// File is the YAML file the configuration was read from, if any.
 	File string

@@ -166,6 +166,8 @@ var settings = []setting{
 		value: choice(func(c *Config) *string { return &c.LogFormat }, "json", "text")},
 	{name: "log_level", def: "info", restart: true, usage: "debug, info, warn or error",
 		value: choice(func(c *Config) *string { return &c.LogLevel }, "debug", "info", "warn", "error")},
+	{name: "readyz_upstreams", def: "false", usage: "make /readyz connect to every upstream, and answer 503 when one cannot be reached",
+		value: boolean(func(c *Config) *bool { return &c.ReadyzUpstreams })},
 	{name: "access_log", def: "false", usage: "log one line per request",
 		value: boolean(func(c *Config) *bool { return &c.AccessLog })},
 }

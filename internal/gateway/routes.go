@@ -63,6 +63,7 @@ func (g *Gateway) upstreamFor(st *state, upstreams map[string]*upstream, raw str
 	u := &upstream{target: target, transport: t}
 	upstreams[raw] = u
 	st.transports = append(st.transports, t)
+	st.upstreams = append(st.upstreams, target)
 	return u
 }
 

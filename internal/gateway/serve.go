@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"sync"
+	"time"
 
 	"github.com/approov-gateway/approov/internal/config"
 	"github.com/approov-gateway/approov/internal/version"
@@ -227,15 +230,52 @@ func (g *Gateway) adminHandler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeStatus(w, http.StatusOK, "ok")
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if g.draining.Load() {
 			writeStatus(w, http.StatusServiceUnavailable, "draining")
 			return
+		}
+		if st := g.state.Load(); st.cfg.ReadyzUpstreams {
+			if u := unreachable(r.Context(), st.upstreams, st.cfg.UpstreamDialTimeout); u != nil {
+				g.log.Warn("readyz: upstream unreachable", "upstream", u.Redacted())
+				writeStatus(w, http.StatusServiceUnavailable, "upstream unreachable")
+				return
+			}
 		}
 		writeStatus(w, http.StatusOK, "ready")
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g.registry, promhttp.HandlerOpts{ErrorLog: slogPrinter{g.log}}))
 	return mux
+}
+
+// unreachable returns an upstream no connection can be opened to within
+// timeout, trying all at once, or nil.
+func unreachable(ctx context.Context, upstreams []*url.URL, timeout time.Duration) *url.URL {
+	failed := make(chan *url.URL, len(upstreams))
+	var wg sync.WaitGroup
+	for _, u := range upstreams {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			port := u.Port()
+			if port == "" {
+				port = "80"
+				if u.Scheme == "https" {
+					port = "443"
+				}
+			}
+			d := net.Dialer{Timeout: timeout}
+			conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
+			if err != nil {
+				failed <- u
+				return
+			}
+			conn.Close()
+		}()
+	}
+	wg.Wait()
+	close(failed)
+	return <-failed
 }
 
 func writeStatus(w http.ResponseWriter, code int, status string) {

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -229,5 +230,27 @@ func TestReloadProblemsAtTheirLines(t *testing.T) {
 	lines := problemLines(nil, err)
 	if len(lines) != 1 || !strings.Contains(lines[0], "gateway.yaml:3: routes[1].match") {
 		t.Fatalf("reload problems %q", lines)
+	}
+}
+
+func TestReadyzUpstreams(t *testing.T) {
+	up := newBackend(t)
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	down := "http://" + ln.Addr().String()
+	ln.Close()
+	for _, tt := range []struct {
+		yaml string
+		want int
+	}{
+		{"readyz_upstreams: true\nupstream: " + up.URL + "\n", 200},
+		{"readyz_upstreams: true\nupstream: " + up.URL + "\nroutes:\n  - match: /other/\n    upstream: " + down + "\n", 503},
+		{"upstream: " + down + "\n", 200}, // not asked to look
+	} {
+		tg := newTestGateway(t, tt.yaml)
+		rec := httptest.NewRecorder()
+		tg.adminHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+		if rec.Code != tt.want {
+			t.Errorf("%q: /readyz %d, want %d: %s", tt.yaml, rec.Code, tt.want, rec.Body)
+		}
 	}
 }

@@ -17,9 +17,11 @@ import (
 //
 // In a run block, a line ending in " &" starts a background process, which
 // is stopped when the guide ends; a line with "# expect NNN" must print an
-// HTTP status line with that code (curl -i), retried while the server it
-// calls is still starting; a line starting "kill -HUP" is followed by a
-// pause for the reload. Any other failing command fails the guide.
+// HTTP status line with that code (curl -i). Any other failing command
+// fails the guide. The runner waits for nothing and retries nothing: a
+// guide waits for the servers it starts and for its reloads itself, in
+// commands a reader pastes too, so that it fails here where it would fail
+// for a person.
 
 var expectRe = regexp.MustCompile(`#\s*expect\s+(\d{3})\s*$`)
 
@@ -82,13 +84,8 @@ func GuideScript(t testing.TB, file string) string {
 __pids=()
 trap 'for p in "${__pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
 __expect() {
-  local want=$1 cmd=$2 out rc status
-  for __i in $(seq 1 150); do
-    set +e; out=$(eval "$cmd" 2>&1); rc=$?; set -e
-    # curl: 7 is "connection refused", 52 "empty reply": the server is starting.
-    if [ $rc -ne 7 ] && [ $rc -ne 52 ]; then break; fi
-    sleep 0.1
-  done
+  local want=$1 cmd=$2 out status
+  set +e; out=$(eval "$cmd" 2>&1); set -e
   status=$(printf '%s\n' "$out" | sed -n 's#^HTTP/[0-9.]* \([0-9][0-9][0-9]\).*#\1#p' | head -1)
   if [ "$status" != "$want" ]; then
     printf 'GUIDE FAILED: %s\n  got status %s, the guide says %s\n%s\n' "$cmd" "${status:-none}" "$want" "$out" >&2
@@ -108,8 +105,6 @@ __expect() {
 				fmt.Fprintf(&b, "__expect %s %s\n", want, shellQuote(cmd))
 			case strings.HasSuffix(trimmed, " &") || strings.HasSuffix(trimmed, "&") && !strings.HasSuffix(trimmed, "&&"):
 				fmt.Fprintf(&b, "%s\n__pids+=($!)\n", line)
-			case strings.HasPrefix(trimmed, "kill -HUP"):
-				fmt.Fprintf(&b, "%s\nsleep 0.5\n", line)
 			default:
 				b.WriteString(line + "\n")
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/approov-gateway/approov"
@@ -114,4 +115,37 @@ ftbLiNNfKvFR6wAYUxj0CgZg7iQF+RYlZ360dOTzE4WLAtuPB2hrwv650w==
 	fmt.Println(key, key.Algorithm())
 	// Output:
 	// ES256 key "key-2026" ES256
+}
+
+func ExampleKeySet() {
+	// A key set holds the keys an account publishes (a JWK set); whatever
+	// fetches them replaces the set's keys as the account rotates them.
+	set := approov.NewKeySet(func(kid string) bool {
+		// A token names a key the set does not have yet: a fetcher would
+		// refresh here, rate-limited, and report whether it did.
+		fmt.Println("unknown kid", kid)
+		return false
+	})
+	pemKey := []byte(`-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEgcfJ6BRw/2YyEt8tT6MKOW/AFtP9
+ftbLiNNfKvFR6wAYUxj0CgZg7iQF+RYlZ360dOTzE4WLAtuPB2hrwv650w==
+-----END PUBLIC KEY-----
+`)
+	key, err := approov.ParsePublicKey("key-2026", pemKey)
+	if err != nil {
+		panic(err)
+	}
+	if err := set.Replace([]*approov.Key{key}); err != nil {
+		panic(err)
+	}
+	v, err := approov.NewVerifier(approov.WithKeySet(set))
+	if err != nil {
+		panic(err)
+	}
+	// A token signed with a key the set lacks.
+	_, err = v.Verify("eyJhbGciOiJFUzI1NiIsImtpZCI6ImtleS0yMDI3In0.e30." + strings.Repeat("A", 86))
+	fmt.Println(approov.Reason(err))
+	// Output:
+	// unknown kid key-2027
+	// token_unknown_key
 }

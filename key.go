@@ -156,13 +156,27 @@ func ParsePublicKey(id string, pemData []byte) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("approov: parsing public key: %w", err)
 	}
+	return NewPublicKey(id, pub)
+}
+
+// NewPublicKey returns a key for a public key, with key id id ("" for
+// none): an *rsa.PublicKey of at least 2048 bits, which then verifies RS256
+// only, or an *ecdsa.PublicKey on P-256, which then verifies ES256 only.
+// Any other key is refused. The key is used as given, not copied.
+func NewPublicKey(id string, pub crypto.PublicKey) (*Key, error) {
 	switch pub := pub.(type) {
 	case *rsa.PublicKey:
+		if pub == nil || pub.N == nil {
+			return nil, errors.New("approov: nil RSA key")
+		}
 		if pub.N.BitLen() < minRSABits {
 			return nil, fmt.Errorf("approov: RSA key is %d bits; at least %d are required", pub.N.BitLen(), minRSABits)
 		}
 		return &Key{id: id, alg: RS256, rsa: pub}, nil
 	case *ecdsa.PublicKey:
+		if pub == nil {
+			return nil, errors.New("approov: nil ECDSA key")
+		}
 		if pub.Curve != elliptic.P256() {
 			return nil, fmt.Errorf("approov: ECDSA key is on %s; only P-256 (ES256) is supported", pub.Curve.Params().Name)
 		}

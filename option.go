@@ -139,7 +139,8 @@ func WithBinding(b *Binding) Option {
 }
 
 // NewVerifier returns a Verifier configured by opts. At least one key is
-// required: [WithSecret], [WithBase64Secret] or [WithKeys].
+// required — [WithSecret], [WithBase64Secret] or [WithKeys] — or a key set
+// ([WithKeySet]).
 func NewVerifier(opts ...Option) (*Verifier, error) {
 	v := &Verifier{
 		now:     time.Now,
@@ -151,7 +152,7 @@ func NewVerifier(opts ...Option) (*Verifier, error) {
 			return nil, err
 		}
 	}
-	if len(v.keys) == 0 {
+	if len(v.keys) == 0 && v.set == nil {
 		return nil, errors.New("approov: no key configured: set a secret (APPROOV_BASE64_SECRET) or a public key")
 	}
 	return v, nil

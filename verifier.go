@@ -29,6 +29,8 @@ type Verifier struct {
 	prefix      string
 	maxSize     int
 	binding     *Binding
+	// set is the key set of WithKeySet, or nil.
+	set *KeySet
 
 	// known is the header of the last verified token: see knownHeader.
 	known atomic.Pointer[knownHeader]
@@ -48,9 +50,11 @@ const decodeScratch = 512
 // The token must be three base64url segments, canonical and unpadded; the
 // header and claims must be I-JSON objects. The header's alg must be one a
 // configured key verifies; a header with crit, or with b64 other than true,
-// is rejected. Keys are chosen by kid: a token with a kid is checked against
+// is rejected. Keys are chosen by kid, among the verifier's own keys and
+// then its key set's ([WithKeySet]): a token with a kid is checked against
 // the keys with that id, or failing those the keys without an id; a token
-// without a kid against every key for its alg, in order. The signature is
+// without a kid against every key for its alg, in order. A kid no key has
+// is reported to the key set first, which may refresh. The signature is
 // checked before the claims are decoded. Then exp must be present, a number,
 // and in the future, and no further ahead than [WithMaxLifetime] allows;
 // nbf and iat, when present, must not be in the future; the configured
@@ -314,40 +318,81 @@ func algIs(raw []byte, escaped bool, alg string) bool {
 }
 
 // verifySignature checks sig over signingInput against the keys the
-// header's alg and kid select, and returns the key that verified it.
+// header's alg and kid select, the verifier's own and then its key set's,
+// and returns the key that verified it. A token with a kid is checked
+// against the keys with that id; failing those (none has it), against the
+// keys without an id. A kid no key has is first reported to the key set,
+// which may refresh; a token without a kid is checked against every key.
 func (v *Verifier) verifySignature(alg string, kid []byte, hasKid bool, signingInput string, sig []byte) (*Key, error) {
-	// Pass 1 looks for keys whose id is the token's kid; pass 2, used when
-	// the token has no kid or pass 1 found no key with that id, for the
-	// keys it may use: without an id when the token has a kid, all of them
-	// otherwise.
+	lists := [2][]*Key{v.keys}
+	if v.set != nil {
+		lists[1] = v.set.Keys()
+	}
 	algKnown := false
-	for pass := 1; pass <= 2; pass++ {
-		if pass == 1 && !hasKid {
-			continue
+	if hasKid {
+		key, tried, known := tryKeys(&lists, alg, withKid, kid, signingInput, sig)
+		if !tried && v.set != nil && v.set.unknownKid != nil && v.set.unknownKid(string(kid)) {
+			lists[1] = v.set.Keys()
+			key, tried, known = tryKeys(&lists, alg, withKid, kid, signingInput, sig)
 		}
-		tried := false
-		for _, k := range v.keys {
-			if k.alg != alg {
-				continue
-			}
-			algKnown = true
-			switch {
-			case pass == 1 && (k.id == "" || k.id != string(kid)):
-				continue
-			case pass == 2 && hasKid && k.id != "":
-				continue
-			}
-			tried = true
-			if k.verify(signingInput, sig) {
-				return k, nil
-			}
+		if key != nil {
+			return key, nil
 		}
 		if tried {
 			return nil, errSignature
 		}
+		algKnown = known
 	}
-	if !algKnown {
+	sel := anyKey
+	if hasKid {
+		sel = withoutID
+	}
+	key, tried, known := tryKeys(&lists, alg, sel, kid, signingInput, sig)
+	switch {
+	case key != nil:
+		return key, nil
+	case tried:
+		return nil, errSignature
+	case !algKnown && !known:
 		return nil, errAlgUnsupported
 	}
 	return nil, errKidUnknown
+}
+
+// keySelect says which keys of the token's alg tryKeys tries.
+type keySelect int
+
+const (
+	withKid   keySelect = iota // keys whose id is the token's kid
+	withoutID                  // keys without an id
+	anyKey                     // every key
+)
+
+// tryKeys checks sig with each key of lists, in order, that verifies alg
+// and sel admits. It returns the key that verified it, if any; whether any
+// key was tried; and whether any key verifies alg at all.
+func tryKeys(lists *[2][]*Key, alg string, sel keySelect, kid []byte, signingInput string, sig []byte) (key *Key, tried, algKnown bool) {
+	for _, keys := range lists {
+		for _, k := range keys {
+			if k.alg != alg {
+				continue
+			}
+			algKnown = true
+			switch sel {
+			case withKid:
+				if k.id == "" || k.id != string(kid) {
+					continue
+				}
+			case withoutID:
+				if k.id != "" {
+					continue
+				}
+			}
+			tried = true
+			if k.verify(signingInput, sig) {
+				return k, true, true
+			}
+		}
+	}
+	return nil, tried, algKnown
 }

@@ -172,6 +172,9 @@ func NewPublicKey(id string, pub crypto.PublicKey) (*Key, error) {
 		if pub.N.BitLen() < minRSABits {
 			return nil, fmt.Errorf("approov: RSA key is %d bits; at least %d are required", pub.N.BitLen(), minRSABits)
 		}
+		if pub.E < 3 || pub.E%2 == 0 {
+			return nil, fmt.Errorf("approov: RSA public exponent %d is not an odd number of at least 3", pub.E)
+		}
 		return &Key{id: id, alg: RS256, rsa: pub}, nil
 	case *ecdsa.PublicKey:
 		if pub == nil {

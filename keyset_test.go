@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
+	"math/big"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -196,6 +197,7 @@ func TestKeySetConcurrentReplace(t *testing.T) {
 }
 
 func TestNewPublicKeyRejects(t *testing.T) {
+	big2048 := new(big.Int).Lsh(big.NewInt(1), 2047)
 	small, _ := rsa.GenerateKey(rand.Reader, 1024)
 	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	edPub, _, _ := ed25519.GenerateKey(rand.Reader)
@@ -208,6 +210,8 @@ func TestNewPublicKeyRejects(t *testing.T) {
 		{"P-384", &p384.PublicKey, "P-384"},
 		{"Ed25519", edPub, "not supported"},
 		{"nil RSA", (*rsa.PublicKey)(nil), "nil RSA key"},
+		{"RSA exponent 1", &rsa.PublicKey{N: big2048, E: 1}, "exponent 1"},
+		{"RSA even exponent", &rsa.PublicKey{N: big2048, E: 65536}, "exponent 65536"},
 		{"nil ECDSA", (*ecdsa.PublicKey)(nil), "nil ECDSA key"},
 		{"nil", nil, "not supported"},
 	} {

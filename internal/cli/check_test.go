@@ -117,7 +117,7 @@ func TestEveryProblemInOnePass(t *testing.T) {
 	t.Setenv("APPROOV_UPSTREAM", "http://127.0.0.1:8000")
 	t.Setenv("APPROOV_TOKEN_HEADER", "")
 	code, _, stderr := run(t, "", "serve", "--check-config")
-	want := "approov-gateway: no key: set APPROOV_BASE64_SECRET (from `approov secret -get base64`), APPROOV_SECRET_FILE or APPROOV_PUBLIC_KEY_FILE\n" +
+	want := "approov-gateway: no key: set APPROOV_BASE64_SECRET (from `approov secret -get base64`), APPROOV_SECRET_FILE, APPROOV_PUBLIC_KEY_FILE or APPROOV_JWKS_URL\n" +
 		"approov-gateway: token_header is empty\n"
 	if code != 2 || stderr != want {
 		t.Errorf("status %d, stderr\n%s\nwant\n%s", code, stderr, want)
@@ -177,7 +177,7 @@ func TestDotenvEveryBadLine(t *testing.T) {
 	code, _, stderr := run(t, "", "serve", "--check-config")
 	want := "approov-gateway: .env:1: want NAME=value\n" +
 		"approov-gateway: .env:3: APPROOV_ISSUER: unterminated quote\n" +
-		"approov-gateway: no key: set APPROOV_BASE64_SECRET (from `approov secret -get base64`), APPROOV_SECRET_FILE or APPROOV_PUBLIC_KEY_FILE\n" +
+		"approov-gateway: no key: set APPROOV_BASE64_SECRET (from `approov secret -get base64`), APPROOV_SECRET_FILE, APPROOV_PUBLIC_KEY_FILE or APPROOV_JWKS_URL\n" +
 		"approov-gateway: listen: want host:port, such as 127.0.0.1:8002\n"
 	if code != 2 || stderr != want {
 		t.Errorf("status %d, stderr\n%s\nwant\n%s", code, stderr, want)

@@ -490,7 +490,7 @@ func TestServeFailures(t *testing.T) {
 		stderr string // the whole output
 	}{
 		{"configuration", []string{"APPROOV_UPSTREAM=http://127.0.0.1:8000", "APPROOV_LISTEN=" + leak},
-			2, "approov-gateway: no key: set APPROOV_BASE64_SECRET (from `approov secret -get base64`), APPROOV_SECRET_FILE or APPROOV_PUBLIC_KEY_FILE\napproov-gateway: listen: want host:port, such as 127.0.0.1:8002\n"},
+			2, "approov-gateway: no key: set APPROOV_BASE64_SECRET (from `approov secret -get base64`), APPROOV_SECRET_FILE, APPROOV_PUBLIC_KEY_FILE or APPROOV_JWKS_URL\napproov-gateway: listen: want host:port, such as 127.0.0.1:8002\n"},
 		{"key file", []string{"APPROOV_UPSTREAM=http://127.0.0.1:8000", "APPROOV_SECRET_FILE=" + filepath.Join("missing", leak)},
 			2, "approov-gateway: APPROOV_SECRET_FILE: no such file or directory\n"},
 		{"address in use", []string{"APPROOV_UPSTREAM=http://127.0.0.1:8000", "APPROOV_BASE64_SECRET=" + secret, "APPROOV_LISTEN=" + busy.Addr().String(), "APPROOV_ADMIN_LISTEN=off"},

@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -18,6 +19,7 @@ import (
 	"github.com/approov-gateway/approov"
 	"github.com/approov-gateway/approov/approovtest"
 	"github.com/approov-gateway/approov/internal/config"
+	"github.com/approov-gateway/approov/internal/gateway"
 	"github.com/approov-gateway/approov/msgsig"
 )
 
@@ -416,7 +418,7 @@ func tokenCheck(args []string, stdio IO) int {
 	}
 
 	var keys []*approov.Key
-	var checks []approov.Option
+	var checks, setOpts []approov.Option
 	switch {
 	case *publicKey != "":
 		data, err := os.ReadFile(*publicKey)
@@ -449,12 +451,19 @@ func tokenCheck(args []string, stdio IO) int {
 			printProblems(stdio.Stderr, err)
 			return exitUsage
 		}
+		// The JWK set too, fetched once: a check that cannot read a key
+		// source serve reads would not answer as serve does.
+		if set, status := loadJWKS(stdio, cfg); status != 0 {
+			return status
+		} else if set != nil {
+			setOpts = append(setOpts, approov.WithKeySet(set))
+		}
 		// And the claim checks serve applies with them.
 		checks = []approov.Option{approov.WithIssuer(cfg.Issuer), approov.WithAudience(cfg.Audience),
 			approov.WithMaxLifetime(cfg.MaxTokenLifetime), approov.WithLeeway(max(cfg.Leeway, *leeway))}
 	}
 
-	opts := append([]approov.Option{approov.WithKeys(keys...), approov.WithLeeway(*leeway)}, checks...)
+	opts := append(append([]approov.Option{approov.WithKeys(keys...), approov.WithLeeway(*leeway)}, setOpts...), checks...)
 	h := http.Header{}
 	if len(binds) > 0 || len(headers) > 0 {
 		var names []string
@@ -533,4 +542,26 @@ func tokenCheck(args []string, stdio IO) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// loadJWKS fetches the JWK set cfg names, if any, once, and returns its
+// key set; skipped keys are printed as warnings. It returns a non-zero
+// status, having said why, when the set cannot be fetched.
+func loadJWKS(stdio IO, cfg *config.Config) (*approov.KeySet, int) {
+	src, err := gateway.NewJWKSSource(cfg, nil)
+	if err != nil {
+		return nil, fail(stdio.Stderr, "token check", exitUsage, "jwks_url: %v", err)
+	}
+	if src == nil {
+		return nil, 0
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.JWKSTimeout)
+	defer cancel()
+	if err := src.Refresh(ctx); err != nil {
+		return nil, fail(stdio.Stderr, "token check", exitUsage, "jwks_url: %v", err)
+	}
+	for _, k := range src.Status().Skipped {
+		fmt.Fprintf(stdio.Stderr, "approov-gateway token check: warning: jwks %s\n", k)
+	}
+	return src.Set(), 0
 }

@@ -9,8 +9,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -252,7 +257,7 @@ func TestTokenUsageErrors(t *testing.T) {
 		{"check with a typo of a flag", "", []string{"token", "check", tok, "--bnd", "x"}, "",
 			"approov-gateway token check: unknown flag --bnd (did you mean --bind?)\n"},
 		{"check without secret", "", []string{"token", "check", tok}, "",
-			"approov-gateway: no key: set APPROOV_BASE64_SECRET (from `approov secret -get base64`), APPROOV_SECRET_FILE or APPROOV_PUBLIC_KEY_FILE\n"},
+			"approov-gateway: no key: set APPROOV_BASE64_SECRET (from `approov secret -get base64`), APPROOV_SECRET_FILE, APPROOV_PUBLIC_KEY_FILE or APPROOV_JWKS_URL\n"},
 		{"check with a bad secret", "", []string{"token", "check", tok, "--secret", leak}, "",
 			"approov-gateway token check: --secret: secret is neither base64 nor base64url\n"},
 		{"check with a weak secret", "", []string{"token", "check", tok, "--secret", strings.Repeat("A", 88)}, "",
@@ -646,5 +651,48 @@ func TestTokenCheckAppliesServeClaimChecks(t *testing.T) {
 	other := gen(t, "--secret", s, "--claim", "aud=elsewhere")
 	if code, _, _ := run(t, "", "token", "check", "--config", "gateway.yaml", other); code != 1 {
 		t.Fatalf("a token for another audience: %d", code)
+	}
+}
+
+// TestTokenCheckReadsJWKS: token check reads the JWK set serve would,
+// from the same settings, says which keys it skips, and fails rather
+// than answer without a key source it cannot read.
+func TestTokenCheckReadsJWKS(t *testing.T) {
+	isolate(t)
+	priv := must(ecdsa.GenerateKey(elliptic.P256(), rand.Reader))
+	writeKeys(t, "es", priv)
+	b64 := base64.RawURLEncoding
+	doc := fmt.Sprintf(`{"keys":[{"kty":"EC","crv":"P-256","kid":"jwks-1","x":%q,"y":%q},{"kty":"RSA","kid":"legacy","n":"AQAB","e":"AQAB"}]}`,
+		b64.EncodeToString(priv.X.FillBytes(make([]byte, 32))), b64.EncodeToString(priv.Y.FillBytes(make([]byte, 32))))
+	var down atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if down.Load() {
+			http.Error(w, "down", http.StatusBadGateway)
+			return
+		}
+		io.WriteString(w, doc)
+	}))
+	defer srv.Close()
+	_, secret := newSecret()
+	writeFile(t, "gateway.yaml", "base64_secret: "+secret+"\njwks_url: "+srv.URL+"/jwks\n", 0o600)
+
+	tok := gen(t, "--alg", "ES256", "--key", "es.pem", "--kid", "jwks-1")
+	code, stdout, stderr := run(t, "", "token", "check", "--config", "gateway.yaml", tok)
+	if code != 0 || !strings.Contains(stdout, "verdict: valid (ok)") {
+		t.Fatalf("a JWK set key: %d\n%s%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, `warning: jwks keys[1] (kid "legacy"): no alg, and RSA keys admit more than one algorithm`) {
+		t.Errorf("stderr %q", stderr)
+	}
+	if code, stdout, _ := run(t, "", "token", "check", "--config", "gateway.yaml", gen(t, "--secret", secret)); code != 0 {
+		t.Fatalf("the static secret beside the set: %d\n%s", code, stdout)
+	}
+	down.Store(true)
+	if code, _, stderr := run(t, "", "token", "check", "--config", "gateway.yaml", tok); code != 2 || stderr != "approov-gateway token check: jwks_url: fetching: HTTP status 502\n" {
+		t.Fatalf("account down: %d %q", code, stderr)
+	}
+	writeFile(t, "plain.yaml", "jwks_url: http://keys.example.com/jwks\n", 0o600)
+	if code, _, stderr := run(t, "", "token", "check", "--config", "plain.yaml", tok); code != 2 || !strings.Contains(stderr, "jwks_url: want https") {
+		t.Fatalf("plain http: %d %q", code, stderr)
 	}
 }

@@ -42,7 +42,7 @@ func (c *Config) Buildable() *Config {
 			}
 		}
 	}
-	if b.Base64Secret == "" && b.Base64URLSecret == "" && b.SecretFile == "" && b.PublicKeyFile == "" && len(b.Keys) == 0 {
+	if b.Base64Secret == "" && b.Base64URLSecret == "" && b.SecretFile == "" && b.PublicKeyFile == "" && len(b.Keys) == 0 && b.JWKSURL == "" {
 		b.Base64Secret = standInSecret
 	}
 	return &b

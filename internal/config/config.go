@@ -36,6 +36,13 @@ type Config struct {
 	KeyID           string
 	Keys            []Key
 
+	// Keys fetched from a JWK set URL, beside the ones above.
+	JWKSURL                string
+	JWKSRefreshInterval    time.Duration
+	JWKSUnknownKidInterval time.Duration
+	JWKSTimeout            time.Duration
+	JWKSAllowSymmetric     bool
+
 	// Verification.
 	Leeway             time.Duration
 	Issuer             string
@@ -339,17 +346,24 @@ func (c *Config) summary() string {
 	if c.AssertionSecret != "" || c.AssertionSecretFile != "" {
 		assertion = "signed facts for " + c.AssertionAudience
 	}
-	return fmt.Sprintf("%s, %d key(s), %d route(s), %s, %s, %s", target, keys, len(c.Routes), binding, mode, assertion)
+	keySources := fmt.Sprintf("%d key(s)", keys)
+	if c.JWKSURL != "" {
+		keySources += " + JWK set " + redactURL(c.JWKSURL)
+	}
+	return fmt.Sprintf("%s, %s, %d route(s), %s, %s, %s", target, keySources, len(c.Routes), binding, mode, assertion)
 }
 
-// redactURL returns raw without user information, for logs. The user name
-// goes too, not only the password: in http://TOKEN@host it is the
-// credential.
+// redactURL returns raw without user information or query, for logs. The
+// user name goes too, not only the password: in http://TOKEN@host it is
+// the credential; a query may hold an API key.
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparsable URL)"
 	}
 	u.User = nil
+	if u.RawQuery != "" {
+		u.RawQuery = "…"
+	}
 	return u.String()
 }

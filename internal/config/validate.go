@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/approov-gateway/approov/internal/jwks"
 )
 
 // maxAssertionLifetime is the longest assertion_lifetime accepted: the
@@ -133,9 +135,10 @@ func (c *Config) validateKeys(add addFunc) {
 	if sources > 1 {
 		add("", "set only one of APPROOV_BASE64_SECRET, APPROOV_BASE64URL_SECRET, APPROOV_SECRET_FILE and APPROOV_PUBLIC_KEY_FILE; list more keys under keys: in the config file")
 	}
-	if sources == 0 && len(c.Keys) == 0 {
-		add("", "no key: set APPROOV_BASE64_SECRET (from `approov secret -get base64`), APPROOV_SECRET_FILE or APPROOV_PUBLIC_KEY_FILE")
+	if sources == 0 && len(c.Keys) == 0 && c.JWKSURL == "" {
+		add("", "no key: set APPROOV_BASE64_SECRET (from `approov secret -get base64`), APPROOV_SECRET_FILE, APPROOV_PUBLIC_KEY_FILE or APPROOV_JWKS_URL")
 	}
+	c.validateJWKS(add)
 	if c.KeyID != "" && sources == 0 {
 		add("key_id", "key_id is set but there is no secret or public key for it")
 	}
@@ -149,6 +152,32 @@ func (c *Config) validateKeys(add addFunc) {
 		if n != 1 {
 			add(fmt.Sprintf("keys[%d]", i), "%s: set exactly one of base64_secret, base64url_secret, secret_file, public_key_file", c.itemName("keys", i))
 		}
+	}
+}
+
+// The bounds of the JWK set's timings: refreshes that protect the
+// account's server, a timeout that bounds the requests waiting for a
+// fetch an unknown kid caused.
+const (
+	minJWKSRefresh    = 30 * time.Second
+	minJWKSUnknownKid = 10 * time.Second
+	maxJWKSTimeout    = time.Minute
+)
+
+func (c *Config) validateJWKS(add addFunc) {
+	if c.JWKSURL != "" {
+		if _, err := jwks.CheckURL(c.JWKSURL); err != nil {
+			add("jwks_url", "jwks_url: %v", err)
+		}
+	}
+	if c.JWKSRefreshInterval < minJWKSRefresh {
+		add("jwks_refresh_interval", "jwks_refresh_interval: want at least %v", minJWKSRefresh)
+	}
+	if c.JWKSUnknownKidInterval < minJWKSUnknownKid {
+		add("jwks_unknown_kid_interval", "jwks_unknown_kid_interval: want at least %v: tokens choose their kid, so each may cost the account's server a request", minJWKSUnknownKid)
+	}
+	if c.JWKSTimeout < time.Second || c.JWKSTimeout > maxJWKSTimeout {
+		add("jwks_timeout", "jwks_timeout: want from 1s to %v", maxJWKSTimeout)
 	}
 }
 

@@ -39,13 +39,25 @@ var validateTests = []struct {
 	{"two key sources", func(c *Config) { c.SecretFile = "/s" },
 		[]string{"set only one of APPROOV_BASE64_SECRET, APPROOV_BASE64URL_SECRET, APPROOV_SECRET_FILE and APPROOV_PUBLIC_KEY_FILE; list more keys under keys: in the config file"}},
 	{"no key", func(c *Config) { c.Base64Secret = "" },
-		[]string{"no key: set APPROOV_BASE64_SECRET (from `approov secret -get base64`), APPROOV_SECRET_FILE or APPROOV_PUBLIC_KEY_FILE"}},
+		[]string{"no key: set APPROOV_BASE64_SECRET (from `approov secret -get base64`), APPROOV_SECRET_FILE, APPROOV_PUBLIC_KEY_FILE or APPROOV_JWKS_URL"}},
 	{"keys list alone", func(c *Config) {
 		c.Base64Secret, c.Keys = "", []Key{{ID: "a", SecretFile: "/a"}, {PublicKeyFile: "/b"}}
 	}, nil},
 	{"key_id without a key", func(c *Config) { c.Base64Secret, c.KeyID, c.Keys = "", "k", []Key{{Base64Secret: secret}} },
 		[]string{"key_id is set but there is no secret or public key for it"}},
 	{"key_id with a key", func(c *Config) { c.KeyID = "k" }, nil},
+	{"jwks_url alone", func(c *Config) { c.Base64Secret, c.JWKSURL = "", "https://keys.example.com/jwks.json" }, nil},
+	{"jwks_url beside a secret", func(c *Config) { c.JWKSURL = "http://127.0.0.1:9000/jwks" }, nil},
+	{"jwks_url over http", func(c *Config) { c.JWKSURL = "http://keys.example.com/jwks.json" },
+		[]string{"jwks_url: want https: a JWK set fetched over http could be replaced on the way (http is accepted for loopback hosts only)"}},
+	{"jwks_url not a URL", func(c *Config) { c.JWKSURL = "keys.example.com" }, []string{"jwks_url: want an https:// URL"}},
+	{"jwks timings out of bounds", func(c *Config) {
+		c.JWKSRefreshInterval, c.JWKSUnknownKidInterval, c.JWKSTimeout = 10*time.Second, time.Second, 2*time.Minute
+	}, []string{
+		"jwks_refresh_interval: want at least 30s",
+		"jwks_unknown_kid_interval: want at least 10s: tokens choose their kid, so each may cost the account's server a request",
+		"jwks_timeout: want from 1s to 1m0s",
+	}},
 	{"keys item with none or two", func(c *Config) {
 		c.Keys = []Key{{ID: "a", Base64URLSecret: "x"}, {ID: "b"}, {Base64Secret: "x", PublicKeyFile: "/p"}}
 	}, []string{

@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 
 	"github.com/approov-gateway/approov/internal/config"
+	"github.com/approov-gateway/approov/internal/jwks"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -30,6 +31,10 @@ type Gateway struct {
 	metrics  *metrics
 	load     func() (*config.Config, error)
 	state    atomic.Pointer[state]
+	// jwks fills the verifiers' key set from jwks_url, or is nil; it is
+	// built at start (its settings need a restart) and runs while Serve
+	// does.
+	jwks *jwks.Source
 
 	// maxConns caps the connections of the API listeners; it is fixed at
 	// start-up (max_connections is a restart-only setting).
@@ -65,6 +70,12 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	log = slog.New(requestIDHandler{log.Handler()})
 	reg := prometheus.NewRegistry()
 	g := &Gateway{log: log, registry: reg, metrics: newMetrics(reg), load: opts.Load}
+	if err := g.startJWKS(cfg); err != nil {
+		return nil, err
+	}
+	if g.jwks != nil {
+		reg.MustRegister(newJWKSCollector(g.jwks))
+	}
 	st, err := g.build(cfg)
 	if err != nil {
 		return nil, err
@@ -81,11 +92,25 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 // --check-config runs — and returns the warnings a start would log.
 func Check(cfg *config.Config) (warnings []string, err error) {
 	g := &Gateway{log: slog.New(slog.DiscardHandler), metrics: newMetrics(prometheus.NewRegistry())}
+	if err := g.startJWKS(cfg); err != nil {
+		return nil, err
+	}
 	st, err := g.build(cfg)
 	if err != nil {
 		return nil, err
 	}
 	return st.warnings, nil
+}
+
+// startJWKS builds the JWK set source cfg asks for; it fetches nothing
+// until Serve runs it.
+func (g *Gateway) startJWKS(cfg *config.Config) error {
+	src, err := NewJWKSSource(cfg, g.log)
+	if err != nil {
+		return config.Problems{"jwks_url: " + err.Error()}
+	}
+	g.jwks = src
+	return nil
 }
 
 // reload replaces the configuration with a freshly loaded one. If loading

@@ -114,6 +114,13 @@ func (g *Gateway) Serve(ctx context.Context, reload <-chan struct{}) error {
 	if g.listeners == nil {
 		return errors.New("gateway: Serve called before Listen")
 	}
+	if g.jwks != nil {
+		// Its own context, so that the keys stay fresh while requests
+		// drain; it stops when Serve returns.
+		jctx, stop := context.WithCancel(context.Background())
+		defer stop()
+		go g.jwks.Run(jctx)
+	}
 	failed := make(chan error, len(g.listeners))
 	for _, l := range g.listeners {
 		go func() {
@@ -224,7 +231,8 @@ func (g *Gateway) newServer(h http.Handler) *http.Server {
 }
 
 // adminHandler serves /healthz (the process is up), /readyz (a
-// configuration is loaded and the gateway is not draining) and /metrics.
+// configuration is loaded, the JWK set too if there is one, and the
+// gateway is not draining) and /metrics.
 func (g *Gateway) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -233,6 +241,10 @@ func (g *Gateway) adminHandler() http.Handler {
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if g.draining.Load() {
 			writeStatus(w, http.StatusServiceUnavailable, "draining")
+			return
+		}
+		if g.jwks != nil && !g.jwks.Status().Loaded {
+			writeStatus(w, http.StatusServiceUnavailable, "jwks not loaded")
 			return
 		}
 		if st := g.state.Load(); st.cfg.ReadyzUpstreams {

@@ -88,8 +88,11 @@ func (g *Gateway) build(cfg *config.Config) (*state, error) {
 	if err != nil {
 		problems = append(problems, problemLines(nil, err)...)
 	}
-	v, err := approov.NewVerifier(
-		approov.WithKeys(keys...),
+	keyOpts := []approov.Option{approov.WithKeys(keys...)}
+	if g.jwks != nil {
+		keyOpts = append(keyOpts, approov.WithKeySet(g.jwks.Set()))
+	}
+	v, err := approov.NewVerifier(append(keyOpts,
 		approov.WithLeeway(cfg.Leeway),
 		approov.WithIssuer(cfg.Issuer),
 		approov.WithAudience(cfg.Audience),
@@ -97,7 +100,7 @@ func (g *Gateway) build(cfg *config.Config) (*state, error) {
 		approov.WithTokenPrefix(cfg.TokenPrefix),
 		approov.WithMaxTokenSize(cfg.MaxTokenSize),
 		approov.WithMaxLifetime(cfg.MaxTokenLifetime),
-	)
+	)...)
 	if err != nil {
 		if len(problems) == 0 {
 			problems = append(problems, config.ErrorText(err))

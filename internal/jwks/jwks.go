@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/approov-gateway/approov"
+	"github.com/approov-gateway/approov/internal/logfield"
 )
 
 // MaxDocument is the largest JWK set document read, in bytes. Real ones
@@ -309,7 +310,7 @@ func (s *Source) unknownKid(kid string) bool {
 	ch := s.startLocked()
 	ctx := s.ctx
 	s.mu.Unlock()
-	s.log.Info("jwks refresh: a token names a key the set lacks", "kid", shortKid(kid))
+	s.log.Info("jwks refresh: a token names a key the set lacks", "kid", logfield.Truncate(kid))
 	return s.run(ctx, TriggerUnknownKid, ch) == nil
 }
 
@@ -321,14 +322,6 @@ func (s *Source) hasKid(kid string) bool {
 		}
 	}
 	return false
-}
-
-// shortKid bounds a kid from a token, which the attacker chose, for logs.
-func shortKid(kid string) string {
-	if len(kid) > 64 {
-		return fmt.Sprintf("%.64q…", kid)
-	}
-	return fmt.Sprintf("%q", kid)
 }
 
 // refresh fetches the set, or waits for the fetch in progress, and
@@ -403,7 +396,7 @@ func (s *Source) run(ctx context.Context, trigger string, ch chan struct{}) erro
 		}
 		s.log.Info("jwks loaded", "trigger", trigger, "keys", ids, "skipped", len(skipped))
 		for _, k := range skipped {
-			s.log.Warn("jwks key skipped", "index", k.Index, "kid", shortKid(k.KeyID), "reason", k.Reason)
+			s.log.Warn("jwks key skipped", "index", k.Index, "kid", logfield.Truncate(k.KeyID), "reason", k.Reason)
 		}
 	}
 	if s.refreshed != nil {
@@ -475,5 +468,5 @@ func Parse(doc []byte, allowSymmetric bool) ([]*approov.Key, []Skipped, error) {
 
 // String reports the skip reasons in a stable, readable form.
 func (k Skipped) String() string {
-	return fmt.Sprintf("keys[%d] (kid %s): %s", k.Index, shortKid(k.KeyID), k.Reason)
+	return fmt.Sprintf("keys[%d] (kid %q): %s", k.Index, logfield.Truncate(k.KeyID), k.Reason)
 }

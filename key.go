@@ -43,8 +43,12 @@ const minSecretValues = 8
 // with fewer than 8 distinct byte values. Test for it with [errors.Is].
 var ErrWeakSecret = errors.New("approov: secret is too weak")
 
-// minRSABits is the smallest RSA modulus accepted.
-const minRSABits = 2048
+// minRSABits and maxRSABits bound the RSA moduli accepted; Verify refuses
+// longer signatures before decoding them.
+const (
+	minRSABits = 2048
+	maxRSABits = 4096
+)
 
 // Key is one key that verifies token signatures, pinned to the single
 // algorithm its type implies: an HMAC secret verifies HS256 only, an RSA
@@ -160,7 +164,7 @@ func ParsePublicKey(id string, pemData []byte) (*Key, error) {
 }
 
 // NewPublicKey returns a key for a public key, with key id id ("" for
-// none): an *rsa.PublicKey of at least 2048 bits, which then verifies RS256
+// none): an *rsa.PublicKey of 2048 to 4096 bits, which then verifies RS256
 // only, or an *ecdsa.PublicKey on P-256, which then verifies ES256 only.
 // Any other key is refused. The key is used as given, not copied.
 func NewPublicKey(id string, pub crypto.PublicKey) (*Key, error) {
@@ -171,6 +175,9 @@ func NewPublicKey(id string, pub crypto.PublicKey) (*Key, error) {
 		}
 		if pub.N.BitLen() < minRSABits {
 			return nil, fmt.Errorf("approov: RSA key is %d bits; at least %d are required", pub.N.BitLen(), minRSABits)
+		}
+		if pub.N.BitLen() > maxRSABits {
+			return nil, fmt.Errorf("approov: RSA key is %d bits; at most %d are supported", pub.N.BitLen(), maxRSABits)
 		}
 		if pub.E < 3 || pub.E%2 == 0 {
 			return nil, fmt.Errorf("approov: RSA public exponent %d is not an odd number of at least 3", pub.E)

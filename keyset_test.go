@@ -211,6 +211,7 @@ func TestNewPublicKeyRejects(t *testing.T) {
 		{"Ed25519", edPub, "not supported"},
 		{"nil RSA", (*rsa.PublicKey)(nil), "nil RSA key"},
 		{"RSA exponent 1", &rsa.PublicKey{N: big2048, E: 1}, "exponent 1"},
+		{"RSA 4097 bits", &rsa.PublicKey{N: new(big.Int).Lsh(big.NewInt(1), 4096), E: 65537}, "4097 bits; at most 4096"},
 		{"RSA even exponent", &rsa.PublicKey{N: big2048, E: 65536}, "exponent 65536"},
 		{"nil ECDSA", (*ecdsa.PublicKey)(nil), "nil ECDSA key"},
 		{"nil", nil, "not supported"},
@@ -221,5 +222,43 @@ func TestNewPublicKeyRejects(t *testing.T) {
 				t.Fatalf("NewPublicKey: %v, want an error containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestKeySetAskedLast: the set's hook is asked only when no key can
+// verify the token: not when a key without an id verifies a token whose
+// kid no key has (an account's static secret beside its JWK set), and not
+// for an algorithm this package does not verify, which no key could help.
+func TestKeySetAskedLast(t *testing.T) {
+	secret := approovtest.NewSecret()
+	static, _ := approov.NewSecretKey("", secret)
+	asked := 0
+	set := approov.NewKeySet(func(string) bool { asked++; return false })
+	_, setKey := ecKey(t, "jwks-1")
+	set.Replace([]*approov.Key{setKey})
+	v, _ := approov.NewVerifier(approov.WithKeys(static), approov.WithKeySet(set))
+
+	withKid := approovtest.MustSigner(approov.HS256, secret, "rotated-elsewhere")
+	if _, err := v.Verify(signed(t, withKid)); err != nil {
+		t.Fatalf("a kid no key has, verified by the key without an id: %v", err)
+	}
+	none := "eyJhbGciOiJub25lIiwia2lkIjoiengifQ.eyJleHAiOjR9.c2ln" // {"alg":"none","kid":"zx"}
+	if _, err := v.Verify(none); !errors.Is(err, approov.ErrUnsupportedAlgorithm) {
+		t.Fatalf("alg none: %v", err)
+	}
+	if asked != 0 {
+		t.Fatalf("the hook was asked %d times", asked)
+	}
+	// A kid no key has, signed by a key nobody knows: now the set is asked.
+	stranger, _ := ecKey(t, "stranger")
+	if _, err := v.Verify(signed(t, stranger)); !errors.Is(err, approov.ErrUnknownKey) {
+		t.Fatalf("stranger: %v", err)
+	}
+	otherSecret := approovtest.MustSigner(approov.HS256, approovtest.NewSecret(), "other")
+	if _, err := v.Verify(signed(t, otherSecret)); !errors.Is(err, approov.ErrBadSignature) {
+		t.Fatalf("an HS256 token of another secret: %v", err)
+	}
+	if asked != 2 {
+		t.Fatalf("the hook was asked %d times, want 2", asked)
 	}
 }

@@ -135,7 +135,7 @@ func (v *Verifier) Verify(token string) (Claims, error) {
 	var sigStack [64]byte
 	sig := sigStack[:]
 	if n := base64.RawURLEncoding.DecodedLen(len(sigSeg)); n > len(sig) {
-		if n > 512 { // longer than RSA-4096
+		if n > maxRSABits/8 { // longer than the longest key's
 			return Claims{}, errSigLength
 		}
 		sig = make([]byte, n)
@@ -321,42 +321,57 @@ func algIs(raw []byte, escaped bool, alg string) bool {
 // header's alg and kid select, the verifier's own and then its key set's,
 // and returns the key that verified it. A token with a kid is checked
 // against the keys with that id; failing those (none has it), against the
-// keys without an id. A kid no key has is first reported to the key set,
-// which may refresh; a token without a kid is checked against every key.
+// keys without an id; and if those do not verify it either, the kid is
+// reported to the key set, which may refresh, and the keys with the kid
+// are looked for once more. A token without a kid is checked against
+// every key.
 func (v *Verifier) verifySignature(alg string, kid []byte, hasKid bool, signingInput string, sig []byte) (*Key, error) {
 	lists := [2][]*Key{v.keys}
 	if v.set != nil {
 		lists[1] = v.set.Keys()
 	}
-	algKnown := false
-	if hasKid {
-		key, tried, known := tryKeys(&lists, alg, withKid, kid, signingInput, sig)
-		if !tried && v.set != nil && v.set.unknownKid != nil && v.set.unknownKid(string(kid)) {
-			lists[1] = v.set.Keys()
-			key, tried, known = tryKeys(&lists, alg, withKid, kid, signingInput, sig)
-		}
-		if key != nil {
-			return key, nil
-		}
-		if tried {
-			return nil, errSignature
-		}
-		algKnown = known
+	if !hasKid {
+		key, tried, algKnown := tryKeys(&lists, alg, anyKey, kid, signingInput, sig)
+		return signatureResult(key, tried, algKnown, false)
 	}
-	sel := anyKey
-	if hasKid {
-		sel = withoutID
+	key, tried, algKnown := tryKeys(&lists, alg, withKid, kid, signingInput, sig)
+	if key != nil || tried {
+		return signatureResult(key, tried, algKnown, true)
 	}
-	key, tried, known := tryKeys(&lists, alg, sel, kid, signingInput, sig)
+	key, triedBare, _ := tryKeys(&lists, alg, withoutID, kid, signingInput, sig)
+	if key != nil {
+		return key, nil
+	}
+	// No key has the kid. A set that may have caught up is asked — for
+	// an algorithm this package verifies, since a key could help no
+	// other — and looked at again.
+	if alg != "" && v.set != nil && v.set.unknownKid != nil && v.set.unknownKid(string(kid)) {
+		lists[1] = v.set.Keys()
+		var known bool
+		key, tried, known = tryKeys(&lists, alg, withKid, kid, signingInput, sig)
+		algKnown = algKnown || known
+		if key != nil || tried {
+			return signatureResult(key, tried, algKnown, true)
+		}
+	}
+	return signatureResult(nil, triedBare, algKnown, true)
+}
+
+// signatureResult turns what tryKeys found into verifySignature's answer:
+// the key; or a bad signature when a key was tried; or, when none was, an
+// algorithm no key verifies, or a kid no key has.
+func signatureResult(key *Key, tried, algKnown, hasKid bool) (*Key, error) {
 	switch {
 	case key != nil:
 		return key, nil
 	case tried:
 		return nil, errSignature
-	case !algKnown && !known:
+	case !algKnown:
 		return nil, errAlgUnsupported
+	case hasKid:
+		return nil, errKidUnknown
 	}
-	return nil, errKidUnknown
+	return nil, errSignature
 }
 
 // keySelect says which keys of the token's alg tryKeys tries.

@@ -51,7 +51,7 @@ var settings = []setting{
 		value: text(func(c *Config) *string { return &c.PublicKeyFile })},
 	{name: "key_id", usage: "key id (kid) of the secret or public key above, if the account sets one",
 		value: text(func(c *Config) *string { return &c.KeyID })},
-	{name: "jwks_url", restart: true, usage: "URL of the account's JWK set (https; http only to a loopback host), whose keys verify tokens beside those above",
+	{name: "jwks_url", restart: true, usage: "URL of the account's JWK set (https; http only to a loopback address), whose keys verify tokens beside those above",
 		value: text(func(c *Config) *string { return &c.JWKSURL })},
 	{name: "jwks_refresh_interval", def: "15m", restart: true, usage: "time between background fetches of the JWK set (give or take a tenth); failures retry sooner",
 		value: duration(func(c *Config) *time.Duration { return &c.JWKSRefreshInterval })},

@@ -49,7 +49,7 @@ var validateTests = []struct {
 	{"jwks_url alone", func(c *Config) { c.Base64Secret, c.JWKSURL = "", "https://keys.example.com/jwks.json" }, nil},
 	{"jwks_url beside a secret", func(c *Config) { c.JWKSURL = "http://127.0.0.1:9000/jwks" }, nil},
 	{"jwks_url over http", func(c *Config) { c.JWKSURL = "http://keys.example.com/jwks.json" },
-		[]string{"jwks_url: want https: a JWK set fetched over http could be replaced on the way (http is accepted for loopback hosts only)"}},
+		[]string{"jwks_url: want https: a JWK set fetched over http could be replaced on the way (http is accepted for loopback addresses only, such as 127.0.0.1)"}},
 	{"jwks_url not a URL", func(c *Config) { c.JWKSURL = "keys.example.com" }, []string{"jwks_url: want an https:// URL"}},
 	{"jwks timings out of bounds", func(c *Config) {
 		c.JWKSRefreshInterval, c.JWKSUnknownKidInterval, c.JWKSTimeout = 10*time.Second, time.Second, 2*time.Minute

@@ -40,7 +40,7 @@ const MaxDocument = 1 << 20
 
 // Options configure a [Source].
 type Options struct {
-	// URL is the JWK set's address: https, or http to a loopback host.
+	// URL is the JWK set's address: https, or http to a loopback address.
 	URL string
 	// RefreshInterval is the time between background refreshes.
 	RefreshInterval time.Duration
@@ -137,7 +137,7 @@ type Source struct {
 }
 
 // New returns a source for opts.URL, which must be https, or http to a
-// loopback host (a JWK set fetched in the clear could be swapped in
+// loopback address (a JWK set fetched in the clear could be swapped in
 // transit). It fetches nothing yet.
 func New(opts Options) (*Source, error) {
 	u, err := CheckURL(opts.URL)
@@ -156,12 +156,13 @@ func New(opts Options) (*Source, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Source{
-		opts:   opts,
-		url:    u,
-		log:    log.With("jwks_url", Redact(u)),
-		now:    time.Now,
-		ctx:    context.Background(),
-		counts: map[[2]string]uint64{},
+		opts:      opts,
+		url:       u,
+		log:       log.With("jwks_url", Redact(u)),
+		now:       time.Now,
+		retryBase: time.Second,
+		ctx:       context.Background(),
+		counts:    map[[2]string]uint64{},
 	}
 	s.client = &http.Client{
 		Transport: transport,
@@ -173,6 +174,11 @@ func New(opts Options) (*Source, error) {
 			if _, err := CheckURL(req.URL.String()); err != nil {
 				return fmt.Errorf("redirected to %s: %v", Redact(req.URL), err)
 			}
+			// An https set stays https: a remote host must not steer the
+			// gateway to plain http on this machine.
+			if u.Scheme == "https" && req.URL.Scheme != "https" {
+				return fmt.Errorf("redirected from https to %s", Redact(req.URL))
+			}
 			return nil
 		},
 	}
@@ -181,14 +187,14 @@ func New(opts Options) (*Source, error) {
 }
 
 // CheckURL parses a JWK set URL and checks that it is https, or http to
-// a loopback host.
+// a loopback address.
 func CheckURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil, errors.New("want an https:// URL")
 	}
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return nil, errors.New("want https: a JWK set fetched over http could be replaced on the way (http is accepted for loopback hosts only)")
+		return nil, errors.New("want https: a JWK set fetched over http could be replaced on the way (http is accepted for loopback addresses only, such as 127.0.0.1)")
 	}
 	if u.Fragment != "" {
 		return nil, errors.New("want a URL without a fragment")
@@ -196,10 +202,10 @@ func CheckURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
+// isLoopback reports whether host is a loopback IP address. A name, even
+// localhost, is not: what it resolves to is not this machine's to decide
+// alone.
 func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
@@ -274,17 +280,25 @@ func (s *Source) Run(ctx context.Context) {
 			return
 		case <-timer.C:
 		}
-		next := s.opts.RefreshInterval
-		if err := s.refresh(ctx, TriggerScheduled); err != nil {
-			s.mu.Lock()
-			failures := s.status.Failures
-			s.mu.Unlock()
-			next = min(next, s.retryBase<<min(max(failures-1, 0), 16))
-		} else {
-			next += time.Duration((rand.Float64() - 0.5) * 0.2 * float64(next))
-		}
-		timer.Reset(next)
+		timer.Reset(s.nextDelay(s.refresh(ctx, TriggerScheduled)))
 	}
+}
+
+// nextDelay returns the time until the next scheduled fetch after one
+// that ended with err: the interval after a success; after a failure,
+// retryBase doubled for each failure in a row, up to the interval. Either
+// is spread by a tenth either way, so that gateways do not fetch in step,
+// and is never under retryBase.
+func (s *Source) nextDelay(err error) time.Duration {
+	next := s.opts.RefreshInterval
+	if err != nil {
+		s.mu.Lock()
+		failures := s.status.Failures
+		s.mu.Unlock()
+		next = min(next, s.retryBase<<min(max(failures-1, 0), 20))
+	}
+	next += time.Duration((rand.Float64() - 0.5) * 0.2 * float64(next))
+	return max(next, s.retryBase)
 }
 
 // unknownKid is the key set's hook: a token names kid, which no key had

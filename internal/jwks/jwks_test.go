@@ -23,7 +23,7 @@ func TestCheckURL(t *testing.T) {
 		{"https://api.example.com/.well-known/jwks.json", ""},
 		{"http://127.0.0.1:8080/jwks", ""},
 		{"http://[::1]/jwks", ""},
-		{"http://localhost/jwks", ""},
+		{"http://localhost/jwks", "loopback addresses only"},
 		{"http://jwks.example.com/jwks", "want https"},
 		{"http://10.0.0.1/jwks", "want https"},
 		{"ftp://example.com/jwks", "want an https:// URL"},
@@ -183,6 +183,61 @@ func TestRedirects(t *testing.T) {
 	err := newSource(t, redirect("http://jwks.example.com/keys").URL, nil).Refresh(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "redirected to http://jwks.example.com/keys: want https") {
 		t.Fatalf("redirect to plain http: %v", err)
+	}
+}
+
+// TestRedirectsFromHTTPS: an https set may redirect only to https; a
+// remote host must not steer the gateway to plain http on loopback.
+func TestRedirectsFromHTTPS(t *testing.T) {
+	_, jwk := ecJWK(t, "k", nil)
+	local := newJWKSServer(t, document(t, jwk))
+	tlsJWKS := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write(document(t, jwk)) }))
+	t.Cleanup(tlsJWKS.Close)
+	for _, tt := range []struct {
+		to, want string
+	}{
+		{local.URL, "redirected from https to http://127.0.0.1"},
+		{tlsJWKS.URL, ""},
+	} {
+		redirect := httptest.NewTLSServer(http.RedirectHandler(tt.to, http.StatusFound))
+		t.Cleanup(redirect.Close)
+		s := newSource(t, redirect.URL, func(o *Options) { o.Transport = redirect.Client().Transport })
+		err := s.Refresh(context.Background())
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("redirect to %s: %v", tt.to, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("redirect to %s: %v, want %q", tt.to, err, tt.want)
+		}
+	}
+	if n := local.count(); n != 0 {
+		t.Fatalf("the loopback http server got %d requests", n)
+	}
+}
+
+// TestRetryDelays: a source made by New retries a failing server after
+// 1 s, then twice as long each time up to the interval, and refreshes a
+// working one every interval, each give or take a tenth — never at once.
+func TestRetryDelays(t *testing.T) {
+	srv := newJWKSServer(t, nil)
+	srv.serve(http.StatusServiceUnavailable, nil)
+	s := newSource(t, srv.URL, func(o *Options) { o.RefreshInterval = 10 * time.Second })
+	within := func(got, want time.Duration) bool {
+		return got >= want-want/10 && got <= want+want/10
+	}
+	for _, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 10 * time.Second, 10 * time.Second} {
+		err := s.Refresh(context.Background())
+		if err == nil {
+			t.Fatal("a failing server's set loaded")
+		}
+		if got := s.nextDelay(err); !within(got, want) {
+			t.Fatalf("after %d failures: %v, want %v ± 10%%", s.Status().Failures, got, want)
+		}
+	}
+	_, jwk := ecJWK(t, "k", nil)
+	srv.serve(http.StatusOK, document(t, jwk))
+	if got := s.nextDelay(s.Refresh(context.Background())); !within(got, 10*time.Second) {
+		t.Fatalf("after a success: %v", got)
 	}
 }
 

@@ -1,0 +1,140 @@
+package h1
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"math"
+	"net"
+	"time"
+)
+
+// unlimited is a countingReader limit that never runs out.
+const unlimited = math.MaxInt64
+
+// conn is one connection to the upstream, with its buffers.
+type conn struct {
+	nc     net.Conn
+	br     *bufio.Reader
+	bw     *bufio.Writer
+	limit  *countingReader
+	idleAt time.Time
+}
+
+// countingReader counts what it reads since the exchange began, so that
+// a failure with nothing read can be told from one mid-response, and
+// stops at a limit, so that a response header cannot be endless.
+type countingReader struct {
+	r    io.Reader
+	n    int64 // bytes still allowed
+	read int64
+}
+
+var errHeaderTooLarge = errors.New("h1: response header too large")
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	if c.n <= 0 {
+		return 0, errHeaderTooLarge
+	}
+	if int64(len(p)) > c.n {
+		p = p[:c.n]
+	}
+	n, err := c.r.Read(p)
+	if c.n != unlimited {
+		c.n -= int64(n)
+	}
+	c.read += int64(n)
+	return n, err
+}
+
+func newConn(nc net.Conn) *conn {
+	limit := &countingReader{r: nc, n: unlimited}
+	return &conn{nc: nc, br: bufio.NewReaderSize(limit, 4<<10), bw: bufio.NewWriterSize(nc, 4<<10), limit: limit}
+}
+
+func (c *conn) close() { c.nc.Close() }
+
+// get returns an idle connection that is still open, or a new one, and
+// whether it was pooled.
+func (t *Transport) get(ctx context.Context) (*conn, bool, error) {
+	now := time.Now()
+	for {
+		t.mu.Lock()
+		n := len(t.idle)
+		if n == 0 {
+			t.mu.Unlock()
+			break
+		}
+		c := t.idle[n-1]
+		t.idle[n-1] = nil
+		t.idle = t.idle[:n-1]
+		t.mu.Unlock()
+		if (t.IdleTimeout > 0 && now.Sub(c.idleAt) > t.IdleTimeout) || !alive(c.nc) {
+			c.close()
+			continue
+		}
+		c.limit.read = 0
+		return c, true, nil
+	}
+	nc, err := t.Dial(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	return newConn(nc), false, nil
+}
+
+// put returns c to the pool, or closes it when the pool is full, closed,
+// or off, or when the upstream sent more than its response.
+func (t *Transport) put(c *conn) {
+	if c.br.Buffered() > 0 || t.noKeepAlive.Load() {
+		c.close()
+		return
+	}
+	c.idleAt = time.Now()
+	t.mu.Lock()
+	if t.closed || len(t.idle) >= t.MaxIdle {
+		t.mu.Unlock()
+		c.close()
+		return
+	}
+	t.idle = append(t.idle, c)
+	// The oldest lie first: close those idle too long.
+	var stale []*conn
+	if t.IdleTimeout > 0 {
+		i := 0
+		for i < len(t.idle) && c.idleAt.Sub(t.idle[i].idleAt) > t.IdleTimeout {
+			i++
+		}
+		stale = append(stale, t.idle[:i]...)
+		t.idle = append(t.idle[:0], t.idle[i:]...)
+	}
+	t.mu.Unlock()
+	for _, s := range stale {
+		s.close()
+	}
+}
+
+// closeIdle closes the idle connections.
+func (t *Transport) closeIdle() {
+	t.mu.Lock()
+	idle := t.idle
+	t.idle = nil
+	t.mu.Unlock()
+	for _, c := range idle {
+		c.close()
+	}
+}
+
+// CloseIdleConnections closes the idle connections, the fallback's too,
+// and stops pooling: for a transport that is being retired, whose
+// requests in flight then close their connections when done.
+func (t *Transport) CloseIdleConnections() {
+	t.mu.Lock()
+	t.closed = true
+	t.mu.Unlock()
+	t.closeIdle()
+	if f, ok := t.Fallback.(interface{ CloseIdleConnections() }); ok {
+		f.CloseIdleConnections()
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -165,7 +166,11 @@ func (o outcome) String() string {
 func proxyFront(t *testing.T, rt http.RoundTripper) *httptest.Server {
 	target, _ := url.Parse("http://upstream.test")
 	p := &httputil.ReverseProxy{
-		Rewrite:   func(pr *httputil.ProxyRequest) { pr.SetURL(target); pr.Out.Header["X-Forwarded-For"] = nil },
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(target)
+			pr.Out.Header["X-Forwarded-For"] = nil
+			ForProxy(pr.Out, pr.In)
+		},
 		Transport: rt,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			var ne net.Error
@@ -294,11 +299,17 @@ func TestDifferential(t *testing.T) {
 			for i := range 2 {
 				up := newUpstream(t, tc.scripts...)
 				var rt http.RoundTripper = fallbackTransport(up.dial, 500*time.Millisecond)
+				var fellBack atomic.Int32
 				if i == 0 {
-					rt = &Transport{Dial: up.dial, ResponseHeaderTimeout: 500 * time.Millisecond, MaxIdle: 16, IdleTimeout: time.Minute, Fallback: rt}
+					fb := rt
+					rt = &Transport{Dial: up.dial, ResponseHeaderTimeout: 500 * time.Millisecond, MaxIdle: 16, IdleTimeout: time.Minute,
+						Fallback: roundTripFunc(func(r *http.Request) (*http.Response, error) { fellBack.Add(1); return fb.RoundTrip(r) })}
 				}
 				front := proxyFront(t, rt)
 				outcomes[i] = send(t, front.Listener.Addr().String(), tc.method, tc.request)
+				if n := fellBack.Load(); n > 0 {
+					t.Fatalf("the fast transport fell back %d times: every case here is for the fast path", n)
+				}
 				up.mu.Lock()
 				seen[i] = slices.Clone(up.seen)
 				up.mu.Unlock()

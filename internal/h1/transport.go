@@ -52,6 +52,17 @@ type bufferedBody struct {
 func (b *bufferedBody) Bytes() []byte { return b.data }
 func (b *bufferedBody) Close() error  { return nil }
 
+// ForProxy lets a body in buffered in memory reach the transport as a
+// [BufferedBody] again after httputil.ReverseProxy has wrapped it (it
+// wraps every outbound body, to keep Close from reaching the inbound
+// one). Call it from the ReverseProxy's Rewrite hook with pr.Out and
+// pr.In: out then reads the same bytes from the start.
+func ForProxy(out, in *http.Request) {
+	if b, ok := in.Body.(BufferedBody); ok && out.Body != nil && out.ContentLength == int64(len(b.Bytes())) {
+		out.Body = NewBufferedBody(b.Bytes())
+	}
+}
+
 // Transport sends requests to one upstream. Its zero value is not usable:
 // set Dial.
 type Transport struct {

@@ -96,6 +96,7 @@ type Config struct {
 	UpstreamDialTimeout           time.Duration
 	UpstreamResponseHeaderTimeout time.Duration
 	UpstreamKeepAlive             string
+	UpstreamFastPath              bool
 	ShutdownTimeout               time.Duration
 	MaxHeaderBytes                int
 	MaxHeaderCount                int

@@ -283,7 +283,7 @@ func TestLoadNeverEchoesValues(t *testing.T) {
 			}
 			// Text values are judged as a whole, at their line when they
 			// come from the YAML file.
-			for _, want := range []string{"listen: want host:port, such as 127.0.0.1:8002", "upstream: want an http:// or https:// URL, such as http://127.0.0.1:8000"} {
+			for _, want := range []string{"listen: want host:port, such as 127.0.0.1:8002", "upstream: want an http:// or https:// URL, such as http://127.0.0.1:8000, or unix:/path/to.sock"} {
 				if src.name == "yaml" {
 					name, _, _ := strings.Cut(want, ":")
 					want = fmt.Sprintf("c.yaml:%d: %s", line(name), want)

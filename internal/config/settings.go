@@ -106,7 +106,7 @@ var settings = []setting{
 
 	{name: "listen", def: "127.0.0.1:8002", restart: true, usage: "address to serve the API on",
 		value: text(func(c *Config) *string { return &c.Listen })},
-	{name: "upstream", usage: "backend base URL, such as http://127.0.0.1:8000",
+	{name: "upstream", usage: "backend base URL, such as http://127.0.0.1:8000, or a Unix socket, such as unix:/run/gunicorn.sock",
 		value: text(func(c *Config) *string { return &c.Upstream })},
 	{name: "preserve_host", def: "false", usage: "send the client's Host header upstream instead of the upstream's",
 		value: boolean(func(c *Config) *bool { return &c.PreserveHost })},
@@ -163,6 +163,8 @@ var settings = []setting{
 		value: duration(func(c *Config) *time.Duration { return &c.UpstreamResponseHeaderTimeout })},
 	{name: "upstream_keepalive", def: "auto", usage: "pool upstream connections: auto (while the upstream keeps them alive), true or false",
 		value: choice(func(c *Config) *string { return &c.UpstreamKeepAlive }, "auto", "true", "false")},
+	{name: "upstream_fast_path", def: "true", usage: "send plain requests (no body, or one buffered in memory) on the gateway's own HTTP/1.1 client, the rest on net/http's Transport; false for Transport only",
+		value: boolean(func(c *Config) *bool { return &c.UpstreamFastPath })},
 	{name: "shutdown_timeout", def: "15s", usage: "time allowed to drain in-flight requests on SIGTERM",
 		value: duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 	{name: "max_header_bytes", def: "32768", restart: true, usage: "largest request header block accepted, in bytes",

@@ -397,15 +397,6 @@ func checkAddr(addr string) error {
 }
 
 func checkUpstream(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-		return errors.New("want an http:// or https:// URL, such as http://127.0.0.1:8000")
-	}
-	if u.Host == "" {
-		return errors.New("no host")
-	}
-	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return errors.New("want a base URL without query, fragment or credentials")
-	}
-	return nil
+	_, err := ParseUpstream(raw)
+	return err
 }

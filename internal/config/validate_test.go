@@ -88,8 +88,11 @@ var validateTests = []struct {
 	{"admin and forward auth off", func(c *Config) { c.ForwardAuthListen, c.AdminListen = "off", "off" }, nil},
 
 	// Upstreams.
-	{"upstream not http", func(c *Config) { c.Upstream = "ftp://127.0.0.1/" }, []string{"upstream: want an http:// or https:// URL, such as http://127.0.0.1:8000"}},
-	{"upstream without scheme", func(c *Config) { c.Upstream = "127.0.0.1:8000" }, []string{"upstream: want an http:// or https:// URL, such as http://127.0.0.1:8000"}},
+	{"upstream not http", func(c *Config) { c.Upstream = "ftp://127.0.0.1/" }, []string{"upstream: want an http:// or https:// URL, such as http://127.0.0.1:8000, or unix:/path/to.sock"}},
+	{"upstream a Unix socket", func(c *Config) { c.Upstream = "unix:/run/gunicorn.sock" }, nil},
+	{"upstream a relative socket", func(c *Config) { c.Upstream = "unix:gunicorn.sock" },
+		[]string{"upstream: want unix: and the absolute path of a socket, such as unix:/run/gunicorn.sock"}},
+	{"upstream without scheme", func(c *Config) { c.Upstream = "127.0.0.1:8000" }, []string{"upstream: want an http:// or https:// URL, such as http://127.0.0.1:8000, or unix:/path/to.sock"}},
 	{"upstream without host", func(c *Config) { c.Upstream = "http:///path" }, []string{"upstream: no host"}},
 	{"upstream with query", func(c *Config) { c.Upstream = "http://127.0.0.1:8000/?a=b" }, []string{"upstream: " + problemBaseURL}},
 	{"upstream with fragment", func(c *Config) { c.Upstream = "http://127.0.0.1:8000/#a" }, []string{"upstream: " + problemBaseURL}},

@@ -46,7 +46,7 @@ keys:
 		"c.yaml:6: routes[0].mode: want public, token or binding",
 		`c.yaml:8: routes[2]: match is required, such as "GET /api/"`,
 		"c.yaml:9: routes[2].assertion_bind: want target or host",
-		"c.yaml:10: routes[2].upstream: want an http:// or https:// URL, such as http://127.0.0.1:8000",
+		"c.yaml:10: routes[2].upstream: want an http:// or https:// URL, such as http://127.0.0.1:8000, or unix:/path/to.sock",
 		"c.yaml:13: routes[3].message_signing: want off, auto or required",
 		"c.yaml:12: routes[3].name: already used by routes[2]",
 		"c.yaml:15: routes[4]: mode binding needs binding_headers, here or at the top level",

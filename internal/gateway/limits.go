@@ -10,6 +10,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/approov-gateway/approov/internal/h1"
 )
 
 // Request bodies are the one part of a request a client can send as slowly
@@ -63,7 +65,7 @@ func (g *Gateway) bodyLimits(st *state, next http.Handler) http.Handler {
 				return
 			}
 			if complete {
-				r2.Body = io.NopCloser(bytes.NewReader(data))
+				r2.Body = h1.NewBufferedBody(data)
 				r2.ContentLength = int64(len(data))
 				r2.TransferEncoding = nil
 			} else {
@@ -101,7 +103,7 @@ func (g *Gateway) readBody(st *state, w http.ResponseWriter, r *http.Request, ma
 	r2 := r.WithContext(context.WithValue(r.Context(), bodyReadKey{}, true))
 	r2.TransferEncoding = nil
 	if complete {
-		r2.Body, r2.ContentLength = io.NopCloser(bytes.NewReader(mem)), int64(len(mem))
+		r2.Body, r2.ContentLength = h1.NewBufferedBody(mem), int64(len(mem))
 		return r2, nil
 	}
 	spool, err := os.CreateTemp("", "approov-gateway-body-")

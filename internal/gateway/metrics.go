@@ -22,6 +22,9 @@ type metrics struct {
 	lastReload     prometheus.Gauge
 	inflight       prometheus.Gauge
 	keepAlive      *prometheus.GaugeVec
+	// upstreamRequests counts requests by upstream and the client that
+	// sent them: fast (package h1) or fallback (net/http's Transport).
+	upstreamRequests *prometheus.CounterVec
 	signatures     *prometheus.CounterVec
 }
 
@@ -65,6 +68,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "approov_gateway_message_signatures_total",
 			Help: "Message-signature checks of requests with a valid token, by route, endpoint, outcome (verified, not_required, rejected, monitored) and reason code.",
 		}, []string{"route", "endpoint", "outcome", "reason"}),
+		upstreamRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "approov_gateway_upstream_requests_total",
+			Help: "Requests sent upstream, by upstream and client: fast (the gateway's HTTP/1.1 client, for plain requests) or fallback (net/http's Transport: upgrades, streamed bodies, Expect, https).",
+		}, []string{"upstream", "client"}),
 		keepAlive: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "approov_gateway_upstream_keepalive",
 			Help: "1 while connections to the upstream are pooled, 0 once it is known to close them all (upstream_keepalive).",
@@ -76,7 +83,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}, []string{"version", "revision", "modified", "time", "goversion"})
 	b := version.Current()
 	build.WithLabelValues(b.Version, b.Revision, strconv.FormatBool(b.Modified), b.Time, b.GoVersion).Set(1)
-	reg.MustRegister(m.requests, m.verify, m.upstream, m.upstreamErrors, m.refused, m.reloads, m.lastReload, m.inflight, m.keepAlive, m.signatures, build,
+	reg.MustRegister(m.requests, m.verify, m.upstream, m.upstreamErrors, m.refused, m.reloads, m.lastReload, m.inflight, m.keepAlive, m.upstreamRequests, m.signatures, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.lastReload.SetToCurrentTime()
 	for _, r := range []string{"success", "failure"} {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/approov-gateway/approov/internal/h1"
 	"github.com/approov-gateway/approov/internal/logfield"
 )
 
@@ -50,6 +51,7 @@ func (g *Gateway) newProxy(st *state, rt *route, target *url.URL, transport http
 		BufferPool: st.buffers,
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
+			h1.ForProxy(pr.Out, pr.In) // a buffered body stays one, for the fast client
 			if st.cfg.PreserveHost {
 				pr.Out.Host = pr.In.Host
 			}
@@ -98,15 +100,28 @@ func (g *Gateway) newProxy(st *state, rt *route, target *url.URL, transport http
 			if start, ok := resp.Request.Context().Value(startKey{}).(time.Time); ok {
 				upstreamSeconds.Observe(time.Since(start).Seconds())
 			}
+			if resp.StatusCode < 100 || resp.StatusCode > 999 {
+				// net/http reads "+04" as 4, and its server panics on
+				// writing such a status: a broken upstream is a 502.
+				return errBadStatus
+			}
 			return nil
 		},
 		ErrorHandler: g.proxyError(rt),
 		ErrorLog:     nil,
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// No Content-Type the upstream did not send: net/http would
+		// otherwise sniff one from the body (text/html, say), depending
+		// on when ReverseProxy first flushes.
+		w.Header()["Content-Type"] = nil
 		p.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), startKey{}, time.Now())))
 	})
 }
+
+// errBadStatus is an upstream response whose status code is no HTTP
+// status.
+var errBadStatus = errors.New("upstream sent a status code outside 100-999")
 
 type unsignedKey struct{}
 

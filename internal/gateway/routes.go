@@ -46,24 +46,17 @@ func (g *Gateway) upstreamFor(st *state, upstreams map[string]*upstream, raw str
 	if u, ok := upstreams[raw]; ok {
 		return u
 	}
-	target, err := url.Parse(raw)
+	up, err := config.ParseUpstream(raw)
 	if err != nil {
 		// Config refuses such upstreams; a configuration built in code
 		// that skipped validation gets a route that answers 502.
-		target = &url.URL{Scheme: "http", Host: "invalid.invalid"}
+		up = config.Upstream{Network: "tcp", Address: "invalid.invalid:80", URL: &url.URL{Scheme: "http", Host: "invalid.invalid"}}
 	}
-	gauge := g.metrics.keepAlive.WithLabelValues(target.Redacted())
-	t := newUpstreamTransport(st.cfg, func(on bool) {
-		if on {
-			gauge.Set(1)
-		} else {
-			gauge.Set(0)
-		}
-	})
-	u := &upstream{target: target, transport: t}
+	t := newUpstreamTransport(st.cfg, up, g.metrics)
+	u := &upstream{target: up.URL, transport: t}
 	upstreams[raw] = u
 	st.transports = append(st.transports, t)
-	st.upstreams = append(st.upstreams, target)
+	st.upstreams = append(st.upstreams, up)
 	return u
 }
 

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
@@ -249,7 +248,7 @@ func (g *Gateway) adminHandler() http.Handler {
 		}
 		if st := g.state.Load(); st.cfg.ReadyzUpstreams {
 			if u := unreachable(r.Context(), st.upstreams, st.cfg.UpstreamDialTimeout); u != nil {
-				g.log.Warn("readyz: upstream unreachable", "upstream", u.Redacted())
+				g.log.Warn("readyz: upstream unreachable", "upstream", u.String())
 				writeStatus(w, http.StatusServiceUnavailable, "upstream unreachable")
 				return
 			}
@@ -262,28 +261,20 @@ func (g *Gateway) adminHandler() http.Handler {
 
 // unreachable returns an upstream no connection can be opened to within
 // timeout, trying all at once, or nil.
-func unreachable(ctx context.Context, upstreams []*url.URL, timeout time.Duration) *url.URL {
-	failed := make(chan *url.URL, len(upstreams))
+func unreachable(ctx context.Context, upstreams []config.Upstream, timeout time.Duration) *config.Upstream {
+	failed := make(chan *config.Upstream, len(upstreams))
 	var wg sync.WaitGroup
-	for _, u := range upstreams {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			port := u.Port()
-			if port == "" {
-				port = "80"
-				if u.Scheme == "https" {
-					port = "443"
-				}
-			}
+	for i := range upstreams {
+		u := &upstreams[i]
+		wg.Go(func() {
 			d := net.Dialer{Timeout: timeout}
-			conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
+			conn, err := d.DialContext(ctx, u.Network, u.Address)
 			if err != nil {
 				failed <- u
 				return
 			}
 			conn.Close()
-		}()
+		})
 	}
 	wg.Wait()
 	close(failed)

@@ -26,7 +26,7 @@ type state struct {
 	mux        *http.ServeMux
 	routes     []*route
 	transports []*upstreamTransport
-	upstreams  []*url.URL // for readyz_upstreams
+	upstreams  []config.Upstream // for readyz_upstreams
 	trusted    []netip.Prefix
 	// reservedPrefix is the gateway's header namespace, lower case with
 	// dashes: only the gateway may send such headers upstream.

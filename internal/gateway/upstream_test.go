@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/approov-gateway/approov/internal/config"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // connCounter tracks a test server's open connections.
@@ -62,16 +63,39 @@ func roundTrips(t *testing.T, u *upstreamTransport, url string, n int) {
 	}
 }
 
-func newTestUpstream(mode string) (*upstreamTransport, *bool) {
+// newTestUpstream returns the transport of the upstream at rawURL, with
+// upstream_keepalive mode, and where it reports whether it pools.
+func newTestUpstream(t *testing.T, mode, rawURL string, fast bool) (*upstreamTransport, *bool) {
+	t.Helper()
 	cfg := config.Defaults()
 	cfg.UpstreamKeepAlive = mode
+	cfg.UpstreamFastPath = fast
+	up, err := config.ParseUpstream(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := newUpstreamTransport(cfg, up, newMetrics(prometheus.NewRegistry()))
 	state := new(bool)
-	return newUpstreamTransport(cfg, func(on bool) { *state = on }), state
+	*state = !u.off.Load()
+	u.keepAlive = func(on bool) { *state = on }
+	if (u.fast != nil) != fast {
+		t.Fatalf("fast client: %v, want %v", u.fast != nil, fast)
+	}
+	return u, state
 }
 
-func TestUpstreamKeepAliveAuto(t *testing.T) {
+// bothClients runs test with the fast client on and off.
+func bothClients(t *testing.T, test func(t *testing.T, fast bool)) {
+	for _, fast := range []bool{true, false} {
+		t.Run(map[bool]string{true: "fast", false: "net/http"}[fast], func(t *testing.T) { test(t, fast) })
+	}
+}
+
+func TestUpstreamKeepAliveAuto(t *testing.T) { bothClients(t, testUpstreamKeepAliveAuto) }
+
+func testUpstreamKeepAliveAuto(t *testing.T, fast bool) {
 	closing, _ := server(t, true)
-	u, pooled := newTestUpstream("auto")
+	u, pooled := newTestUpstream(t, "auto", closing.URL, fast)
 	roundTrips(t, u, closing.URL, closeStreak-1)
 	if !*pooled || u.off.Load() {
 		t.Fatal("stopped pooling before the streak was complete")
@@ -84,7 +108,7 @@ func TestUpstreamKeepAliveAuto(t *testing.T) {
 	// An upstream that keeps connections alive stays pooled, and one
 	// keep-alive answer resets the streak.
 	alive, cc := server(t, false)
-	v, pooled := newTestUpstream("auto")
+	v, pooled := newTestUpstream(t, "auto", alive.URL, fast)
 	roundTrips(t, v, alive.URL, 3*closeStreak)
 	if !*pooled || cc.count() != 1 {
 		t.Fatalf("keep-alive upstream: pooled %v, %d open connections, want true and 1", *pooled, cc.count())
@@ -99,7 +123,9 @@ func TestUpstreamKeepAliveAuto(t *testing.T) {
 // TestUpstreamSwitchDropsIdle: connections the pool holds when the upstream
 // turns out to close every connection are closed, so none is left for a
 // sync worker to block on.
-func TestUpstreamSwitchDropsIdle(t *testing.T) {
+func TestUpstreamSwitchDropsIdle(t *testing.T) { bothClients(t, testUpstreamSwitchDropsIdle) }
+
+func testUpstreamSwitchDropsIdle(t *testing.T, fast bool) {
 	// A server that keeps the first connections alive, then closes all.
 	var closeNow bool
 	var mu sync.Mutex
@@ -117,7 +143,7 @@ func TestUpstreamSwitchDropsIdle(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 
-	u, _ := newTestUpstream("auto")
+	u, _ := newTestUpstream(t, "auto", srv.URL, fast)
 	// Park several idle connections, as concurrent requests do.
 	var wg sync.WaitGroup
 	for range 4 {
@@ -141,15 +167,17 @@ func TestUpstreamSwitchDropsIdle(t *testing.T) {
 	}
 }
 
-func TestUpstreamKeepAliveForced(t *testing.T) {
+func TestUpstreamKeepAliveForced(t *testing.T) { bothClients(t, testUpstreamKeepAliveForced) }
+
+func testUpstreamKeepAliveForced(t *testing.T, fast bool) {
 	closing, _ := server(t, true)
-	on, pooled := newTestUpstream("true")
+	on, pooled := newTestUpstream(t, "true", closing.URL, fast)
 	roundTrips(t, on, closing.URL, 2*closeStreak)
 	if !*pooled || on.off.Load() {
 		t.Fatal("upstream_keepalive true stopped pooling")
 	}
 	alive, cc := server(t, false)
-	off, pooled := newTestUpstream("false")
+	off, pooled := newTestUpstream(t, "false", alive.URL, fast)
 	roundTrips(t, off, alive.URL, 3)
 	if *pooled {
 		t.Fatal("upstream_keepalive false reports pooling")

@@ -1,0 +1,171 @@
+package gateway
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// sent returns how many requests the gateway sent its upstream on each
+// client, as /metrics says.
+func (tg *testGateway) sent(t *testing.T) (fast, fallback float64) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	tg.adminHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	value := func(client string) float64 {
+		series := fmt.Sprintf("approov_gateway_upstream_requests_total{client=%q,upstream=%q} ", client, tg.backend.URL)
+		for _, line := range strings.Split(rec.Body.String(), "\n") {
+			if v, ok := strings.CutPrefix(line, series); ok {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return f
+			}
+		}
+		t.Fatalf("no series %s", series)
+		return 0
+	}
+	return value("fast"), value("fallback")
+}
+
+// TestFastPathCarriesPlainRequests: requests without a body, or with one
+// buffered in memory, go on the fast client; a body larger than
+// request_buffering streams, on net/http's; with upstream_fast_path off,
+// everything does. Each request reaches the backend as sent.
+func TestFastPathCarriesPlainRequests(t *testing.T) {
+	tg := newTestGateway(t, "request_buffering: 1KiB\n")
+	valid := h("Approov-Token", token(t, nil))
+	post := func(body string) response {
+		req, _ := http.NewRequest("POST", tg.front.URL+"/upload", strings.NewReader(body))
+		req.Header = valid.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return response{status: resp.StatusCode, body: string(b)}
+	}
+	if r := tg.do(t, "GET", "/a?b=c", valid); r.status != 200 || decodeSeen(t, r.body).RequestURI != "/a?b=c" {
+		t.Fatalf("GET: %d %s", r.status, r.body)
+	}
+	if r := post("small"); r.status != 200 || decodeSeen(t, r.body).Body != "small" {
+		t.Fatalf("small POST: %d %s", r.status, r.body)
+	}
+	if fast, fallback := tg.sent(t); fast != 2 || fallback != 0 {
+		t.Fatalf("fast %v, fallback %v; want 2 and 0", fast, fallback)
+	}
+	big := strings.Repeat("b", 4096)
+	if r := post(big); r.status != 200 || decodeSeen(t, r.body).Body != big {
+		t.Fatalf("large POST: %d", r.status)
+	}
+	if fast, fallback := tg.sent(t); fast != 2 || fallback != 1 {
+		t.Fatalf("fast %v, fallback %v; want 2 and 1", fast, fallback)
+	}
+
+	off := newTestGateway(t, "upstream_fast_path: false\n")
+	off.do(t, "GET", "/a", valid)
+	if fast, fallback := off.sent(t); fast != 0 || fallback != 1 {
+		t.Fatalf("fast path off: fast %v, fallback %v", fast, fallback)
+	}
+}
+
+// TestBadUpstreamStatus: a status code net/http reads but cannot write
+// (+04 reads as 4) is a 502, not a handler panic.
+func TestBadUpstreamStatus(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				http.ReadRequest(bufio.NewReader(c))
+				io.WriteString(c, "HTTP/1.1 +04 Odd\r\nContent-Length: 0\r\n\r\n")
+			}()
+		}
+	}()
+	for _, fast := range []string{"true", "false"} {
+		tg := newTestGateway(t, "upstream: http://"+ln.Addr().String()+"\nupstream_fast_path: "+fast+"\n")
+		if r := tg.do(t, "GET", "/", h("Approov-Token", token(t, nil))); r.status != 502 {
+			t.Errorf("fast path %s: %d, want 502", fast, r.status)
+		}
+	}
+}
+
+// TestNoSniffedContentType: a response without Content-Type reaches the
+// client without one; the gateway never guesses it from the body.
+func TestNoSniffedContentType(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header()["Content-Type"] = nil
+		w.Header().Set("Transfer-Encoding", "chunked")
+		io.WriteString(w, "<html><script>alert(1)</script>")
+		w.(http.Flusher).Flush()
+	}))
+	defer up.Close()
+	tg := newTestGateway(t, "upstream: "+up.URL+"\n")
+	for range 20 {
+		r := tg.do(t, "GET", "/", h("Approov-Token", token(t, nil)))
+		if ct, ok := r.header["Content-Type"]; r.status != 200 || ok {
+			t.Fatalf("%d, Content-Type %q", r.status, ct)
+		}
+	}
+}
+
+// TestUnixSocketUpstream: an upstream on a Unix socket gets the request,
+// with Host: localhost, or the client's Host with preserve_host, on both
+// clients.
+func TestUnixSocketUpstream(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "gunicorn.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &backend{Server: httptest.NewUnstartedServer(newBackend(t).Config.Handler)}
+	b.Listener.Close()
+	b.Listener = ln
+	b.Start()
+	defer b.Close()
+	for _, tt := range []struct{ yaml, host string }{
+		{"", "localhost"},
+		{"preserve_host: true\n", "api.example.com"},
+		{"upstream_fast_path: false\n", "localhost"},
+	} {
+		tg := newTestGateway(t, "upstream: unix:"+sock+"\n"+tt.yaml)
+		hdr := h("Approov-Token", token(t, nil), "Host", "api.example.com")
+		r := tg.do(t, "GET", "/orders?x=1", hdr)
+		if r.status != 200 {
+			t.Fatalf("%q: %d %s", tt.yaml, r.status, r.body)
+		}
+		if s := decodeSeen(t, r.body); s.Host != tt.host || s.RequestURI != "/orders?x=1" {
+			t.Errorf("%q: Host %q, target %q", tt.yaml, s.Host, s.RequestURI)
+		}
+	}
+	// readyz_upstreams dials the socket.
+	tg := newTestGateway(t, "upstream: unix:"+sock+"\nreadyz_upstreams: true\n")
+	rec := httptest.NewRecorder()
+	tg.adminHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	if rec.Code != 200 {
+		t.Fatalf("readyz with the socket up: %d", rec.Code)
+	}
+	tg = newTestGateway(t, "upstream: unix:"+sock+".gone\nreadyz_upstreams: true\n")
+	rec = httptest.NewRecorder()
+	tg.adminHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	if rec.Code != 503 {
+		t.Fatalf("readyz with no socket: %d", rec.Code)
+	}
+}

@@ -42,7 +42,8 @@ var (
 const gunicorn = "/usr/bin/gunicorn"
 
 // startDjango runs the hello API under gunicorn with the given settings
-// module on addr, and waits until it answers. Behind the gateway
+// module on addr (host:port, or unix:/path for a socket), and waits until
+// it answers. Behind the gateway
 // (hello.settings) it verifies signed facts unless env sets
 // APPROOV_ASSERTION_SECRET itself (empty: the unsigned mode).
 func startDjango(t *testing.T, settings, addr string, env ...string) *e2e.Proc {
@@ -53,9 +54,13 @@ func startDjango(t *testing.T, settings, addr string, env ...string) *e2e.Proc {
 	}
 	env = append(env, "DJANGO_SETTINGS_MODULE="+settings, "PYTHONDONTWRITEBYTECODE=1", "APPROOV_BASE64_SECRET="+secretB64)
 	p := e2e.Start(t, djangoDir, env, gunicorn, "--bind", addr, "--workers", "2", "--graceful-timeout", "2", "hello.wsgi:application")
+	network, address := "tcp", addr
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+		network, address = "unix", path
+	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		conn, err := net.Dial("tcp", addr)
+		conn, err := net.Dial(network, address)
 		if err == nil {
 			conn.Close()
 			return p
@@ -235,6 +240,22 @@ func TestGatewayInFrontOfDjango(t *testing.T) {
 	checkScriptName(t, gw.URL())
 	if got := get(t, gw.URL()+"/nope", http.Header{"Approov-Token": {sign(t, map[string]any{})}}); got.Status != 404 || got.Body != "{}" {
 		t.Errorf("Django 404 through the gateway: %d %q", got.Status, got.Body)
+	}
+}
+
+// TestGatewayToDjangoOverUnixSocket: gunicorn bound to a Unix socket, the
+// gateway's upstream unix:/path: the whole verification matrix holds, and
+// Django, verifying signed facts, accepts them with Host: localhost, which
+// its ALLOWED_HOSTS lists.
+func TestGatewayToDjangoOverUnixSocket(t *testing.T) {
+	sock := "unix:" + filepath.Join(t.TempDir(), "gunicorn.sock")
+	startDjango(t, "hello.settings", sock)
+	gw := startGateway(t, "upstream: "+sock+"\n")
+	runMatrix(t, "gateway over a Unix socket", gw.URL(), false, "", nil)
+	checkScriptName(t, gw.URL())
+	status, w := getWhoami(t, gw.URL()+"/whoami", http.Header{"Approov-Token": {sign(t, map[string]any{"did": "socket-device"})}})
+	if status != 200 || w.DeviceID == nil || *w.DeviceID != "socket-device" || !w.Verified {
+		t.Fatalf("whoami over the socket: %d %+v", status, w)
 	}
 }
 

@@ -25,7 +25,7 @@ type metrics struct {
 	// upstreamRequests counts requests by upstream and the client that
 	// sent them: fast (package h1) or fallback (net/http's Transport).
 	upstreamRequests *prometheus.CounterVec
-	signatures     *prometheus.CounterVec
+	signatures       *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {

@@ -21,7 +21,9 @@ func ExampleTransport() {
 
 	var d net.Dialer
 	t := &h1.Transport{
-		Dial:                  func(ctx context.Context) (net.Conn, error) { return d.DialContext(ctx, "tcp", backend.Listener.Addr().String()) },
+		Dial: func(ctx context.Context) (net.Conn, error) {
+			return d.DialContext(ctx, "tcp", backend.Listener.Addr().String())
+		},
 		ResponseHeaderTimeout: 5 * time.Second,
 		MaxIdle:               16,
 		IdleTimeout:           time.Minute,

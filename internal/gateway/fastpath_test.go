@@ -169,3 +169,53 @@ func TestUnixSocketUpstream(t *testing.T) {
 		t.Fatalf("readyz with no socket: %d", rec.Code)
 	}
 }
+
+// TestNoReuseAfterHead: a connection that answered HEAD is not reused, on
+// either client. An upstream that sends a body with its HEAD answer
+// anyway, late, would otherwise have it read as the answer to the next
+// request on that connection — another client's.
+func TestNoReuseAfterHead(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				headSeen := false
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					switch {
+					case headSeen: // reused after HEAD
+						io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil")
+					case req.Method == "HEAD":
+						io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n")
+						headSeen = true
+					default:
+						io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood")
+					}
+				}
+			}()
+		}
+	}()
+	valid := h("Approov-Token", token(t, nil))
+	for _, fast := range []string{"true", "false"} {
+		tg := newTestGateway(t, "upstream: http://"+ln.Addr().String()+"\nupstream_fast_path: "+fast+"\n")
+		if r := tg.do(t, "HEAD", "/", valid); r.status != 200 {
+			t.Fatalf("fast path %s: HEAD: %d", fast, r.status)
+		}
+		if r := tg.do(t, "GET", "/", valid); r.status != 200 || r.body != "good" {
+			t.Errorf("fast path %s: the GET after HEAD got %d %q", fast, r.status, r.body)
+		}
+	}
+}

@@ -52,6 +52,13 @@ func (g *Gateway) newProxy(st *state, rt *route, target *url.URL, transport http
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
 			h1.ForProxy(pr.Out, pr.In) // a buffered body stays one, for the fast client
+			if pr.Out.Method == http.MethodHead {
+				// No connection is reused after HEAD: an upstream that
+				// sent the body anyway, late, would answer the next
+				// request with it. The fast client never reuses one;
+				// this makes net/http's Transport close it too.
+				pr.Out.Close = true
+			}
 			if st.cfg.PreserveHost {
 				pr.Out.Host = pr.In.Host
 			}

@@ -18,6 +18,7 @@ type conn struct {
 	nc     net.Conn
 	br     *bufio.Reader
 	bw     *bufio.Writer
+	w      *netWriter
 	limit  *countingReader
 	idleAt time.Time
 }
@@ -48,9 +49,42 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// netWriter is the connection as its buffered writer sees it. It keeps
+// the first error writing to the network, which Request.Write reports
+// disguised as an error reading the body when the body was being sent.
+type netWriter struct {
+	nc  net.Conn
+	err error
+}
+
+func (w *netWriter) Write(p []byte) (int, error) {
+	n, err := w.nc.Write(p)
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return n, err
+}
+
+// ReadFrom keeps the connection's own ReadFrom in use. Fast path bodies
+// are in memory and never fail to read, so its errors are the network's.
+func (w *netWriter) ReadFrom(r io.Reader) (int64, error) {
+	var n int64
+	var err error
+	if rf, ok := w.nc.(io.ReaderFrom); ok {
+		n, err = rf.ReadFrom(r)
+	} else {
+		n, err = io.Copy(struct{ io.Writer }{w.nc}, r)
+	}
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return n, err
+}
+
 func newConn(nc net.Conn) *conn {
 	limit := &countingReader{r: nc, n: unlimited}
-	return &conn{nc: nc, br: bufio.NewReaderSize(limit, 4<<10), bw: bufio.NewWriterSize(nc, 4<<10), limit: limit}
+	w := &netWriter{nc: nc}
+	return &conn{nc: nc, br: bufio.NewReaderSize(limit, 4<<10), bw: bufio.NewWriterSize(w, 4<<10), w: w, limit: limit}
 }
 
 func (c *conn) close() { c.nc.Close() }

@@ -44,7 +44,10 @@ func fallbackTransport(dial func(ctx context.Context) (net.Conn, error), headerT
 type script struct {
 	pieces []string
 	pause  time.Duration
-	// skipBody: answer without reading the request body.
+	// skipBody: answer before reading the request body, then drain it
+	// (a lingering close, as real servers do: closing with bytes unread
+	// resets the connection, and which side of that race net/http's
+	// Transport lands on is chance; transport_test.go covers the reset).
 	skipBody bool
 	// silent: never answer.
 	silent bool
@@ -120,6 +123,9 @@ func (u *upstream) serve(c net.Conn) {
 			if _, err := io.WriteString(c, p); err != nil {
 				return
 			}
+		}
+		if s.skipBody {
+			io.Copy(io.Discard, req.Body)
 		}
 		if s.close {
 			return

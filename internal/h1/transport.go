@@ -201,51 +201,33 @@ func (t *Transport) exchange(ctx context.Context, c *conn, req *http.Request) (*
 		r2.Close = true
 		req = &r2
 	}
-	if err := req.Write(c.bw); err != nil {
-		return fail(writeError(err))
+	werr := req.Write(c.bw)
+	if werr == nil {
+		werr = c.bw.Flush()
 	}
-	if err := c.bw.Flush(); err != nil {
-		return fail(writeError(err))
+	if werr != nil {
+		if c.w.err == nil {
+			return fail(werr) // nothing to do with the network
+		}
+		werr = c.w.err
+		if !isReset(werr) {
+			return fail(writeError(werr))
+		}
 	}
-	if t.ResponseHeaderTimeout > 0 {
-		c.nc.SetReadDeadline(time.Now().Add(t.ResponseHeaderTimeout))
-	}
-	c.limit.n = MaxResponseHeaderBytes
-	var resp *http.Response
-	for {
-		var err error
-		resp, err = http.ReadResponse(c.br, req)
-		if err != nil {
-			if c.limit.n <= 0 {
-				return fail(errors.New("h1: response header too large"))
-			}
-			if c.limit.read == 0 && (err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) || isReset(err)) {
-				return fail(fmt.Errorf("%w: %v", errStale, err))
-			}
-			return fail(err)
+	// An upstream may answer and close before it has read the whole
+	// request (a 413 for a body too large): the write then fails with a
+	// reset, and the answer it sent first is still to be read.
+	resp, err := t.readResponse(ctx, c, req)
+	if err != nil {
+		if werr != nil {
+			return fail(writeError(werr))
 		}
-		code := resp.StatusCode
-		if code < 100 || code >= 200 {
-			break // final; a proxy refuses a code below 100 itself
-		}
-		if code == http.StatusSwitchingProtocols {
-			return fail(fmt.Errorf("h1: unexpected %d response", code))
-		}
-		// As net/http's Transport: informational responses handed to
-		// the caller each get a fresh header limit (the caller bounds
-		// how many it takes; the header timeout bounds them all);
-		// others count against the final response's.
-		if trace := httptrace.ContextClientTrace(ctx); trace != nil && trace.Got1xxResponse != nil {
-			if err := trace.Got1xxResponse(code, textproto.MIMEHeader(resp.Header)); err != nil {
-				return fail(err)
-			}
-			c.limit.n = MaxResponseHeaderBytes
-		}
+		return fail(err)
 	}
 	c.limit.n = unlimited
 	c.nc.SetReadDeadline(time.Time{})
 
-	reuse := keepAlive && !resp.Close && !req.Close
+	reuse := werr == nil && keepAlive && !resp.Close && !req.Close && !announcesMissingBody(req, resp)
 	if resp.Body == http.NoBody {
 		// Nothing more to read: the connection is free now.
 		t.release(c, reuse, stop)
@@ -253,6 +235,61 @@ func (t *Transport) exchange(ctx context.Context, c *conn, req *http.Request) (*
 	}
 	resp.Body = &body{rc: resp.Body, t: t, c: c, reuse: reuse, stop: stop, ctx: ctx}
 	return resp, nil
+}
+
+// readResponse reads the final response to req from c, handling
+// informational ones as net/http's Transport does.
+func (t *Transport) readResponse(ctx context.Context, c *conn, req *http.Request) (*http.Response, error) {
+	if t.ResponseHeaderTimeout > 0 {
+		c.nc.SetReadDeadline(time.Now().Add(t.ResponseHeaderTimeout))
+	}
+	c.limit.n = MaxResponseHeaderBytes
+	for {
+		resp, err := http.ReadResponse(c.br, req)
+		if err != nil {
+			if c.limit.n <= 0 {
+				return nil, errors.New("h1: response header too large")
+			}
+			if c.limit.read == 0 && (err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) || isReset(err)) {
+				return nil, fmt.Errorf("%w: %v", errStale, err)
+			}
+			return nil, err
+		}
+		code := resp.StatusCode
+		if code < 100 || code >= 200 {
+			return resp, nil // final; a proxy refuses a code below 100 itself
+		}
+		if code == http.StatusSwitchingProtocols {
+			return nil, fmt.Errorf("h1: unexpected %d response", code)
+		}
+		// As net/http's Transport: informational responses handed to
+		// the caller each get a fresh header limit (the caller bounds
+		// how many it takes; the header timeout bounds them all);
+		// others count against the final response's.
+		if trace := httptrace.ContextClientTrace(ctx); trace != nil && trace.Got1xxResponse != nil {
+			if err := trace.Got1xxResponse(code, textproto.MIMEHeader(resp.Header)); err != nil {
+				return nil, err
+			}
+			c.limit.n = MaxResponseHeaderBytes
+		}
+	}
+}
+
+// announcesMissingBody reports whether resp has no body by definition yet
+// might be followed by one: any answer to HEAD, or a 204 or 304 that
+// announces a length or a chunked body. An upstream that sent those bytes
+// late anyway would have them read as the answer to the next request on
+// the connection — another client's, perhaps — so such a connection is
+// not reused. (net/http's Transport reuses it.)
+func announcesMissingBody(req *http.Request, resp *http.Response) bool {
+	if req.Method == http.MethodHead {
+		return true
+	}
+	if resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusNotModified {
+		return false
+	}
+	cl := resp.Header.Get("Content-Length")
+	return (cl != "" && cl != "0") || len(resp.TransferEncoding) > 0 || resp.Header.Get("Transfer-Encoding") != ""
 }
 
 // writeError marks an error writing the request as stale: nothing of a

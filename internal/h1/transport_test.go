@@ -390,3 +390,68 @@ func TestFallback(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestNoReuseAfterBodilessAnswer: after an answer that has no body by
+// definition but announces one (HEAD, or a 204/304 with a length), an
+// upstream that sends body bytes late anyway would have them read as the
+// next request's answer — another client's, perhaps. Such connections
+// are closed, not pooled.
+func TestNoReuseAfterBodilessAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		method, head string
+	}{
+		{"HEAD", "HTTP/1.1 200 OK\r\nContent-Length: 38\r\n\r\n"},
+		{"GET", "HTTP/1.1 304 Not Modified\r\nContent-Length: 38\r\n\r\n"},
+		{"GET", "HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n"},
+	} {
+		t.Run(tc.method+" "+tc.head[9:12], func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			go func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					go func() {
+						defer c.Close()
+						br := bufio.NewReader(c)
+						answered := false // a bodiless answer on this connection
+						for {
+							req, err := http.ReadRequest(br)
+							if err != nil {
+								return
+							}
+							switch {
+							case answered:
+								// Reused: this is where a late body
+								// would be read as the answer.
+								io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil")
+							case req.URL.Path == "/first":
+								io.WriteString(c, tc.head)
+								answered = true
+							default:
+								io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood")
+							}
+						}
+					}()
+				}
+			}()
+			var d net.Dialer
+			// net/http's Transport, in its place, sends the second
+			// request on the same connection.
+			tr := &Transport{Dial: func(ctx context.Context) (net.Conn, error) { return d.DialContext(ctx, "tcp", ln.Addr().String()) }, MaxIdle: 4}
+			first, _ := http.NewRequest(tc.method, "http://u/first", nil)
+			if _, err := do(t, tr, first); err != nil {
+				t.Fatal(err)
+			}
+			second, _ := http.NewRequest("GET", "http://u/second", nil)
+			if b, err := do(t, tr, second); err != nil || b != "good" {
+				t.Fatalf("the next request got %q, %v", b, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// startDjango runs the example under gunicorn with settings, pinned like
+// every process under test, bound to bind: a loopback address, or
+// "unix:" and a socket path. It returns once /healthz answers.
+func (b *bench) startDjango(settings, workerClass, bind string, tok tokens) (*exec.Cmd, error) {
+	env := []string{"DJANGO_SETTINGS_MODULE=" + settings, "APPROOV_BASE64_SECRET=" + tok.secretB64, "PYTHONDONTWRITEBYTECODE=1"}
+	cmd, err := b.start(filepath.Join(b.root, "examples", "django"), env, "/usr/bin/gunicorn", "--bind", bind,
+		"--workers", strconv.Itoa(b.workers), "--worker-class", workerClass, "--log-level", "warning", "hello.wsgi:application")
+	if err != nil {
+		return nil, err
+	}
+	if socket, ok := strings.CutPrefix(bind, "unix:"); ok {
+		return cmd, waitUnixHTTP(socket, "/healthz", 20*time.Second)
+	}
+	return cmd, waitHTTP("http://" + bind + "/healthz")
+}
+
+// waitUnixHTTP waits up to within for the HTTP server on a Unix socket to
+// answer path.
+func waitUnixHTTP(socket, path string, within time.Duration) error {
+	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", socket)
+		},
+	}}
+	defer client.CloseIdleConnections()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		resp, err := client.Get("http://localhost" + path)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("nothing answered on %s within %v", socket, within)
+}
+
+func (b *bench) djangoScenarios() error {
+	for _, wc := range b.workerClasses {
+		if err := b.djangoWith(wc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// The Django group's scenarios, by the names the report gives them.
+const (
+	djangoRow      = "Django alone (no checks)"
+	inprocRow      = "Django + in-process PyJWT middleware"
+	viaGatewayRow  = "approov-gateway → Django"
+	viaAuthRequest = "nginx auth_request → approov-gateway → Django"
+)
+
+// djangoWith runs the Django group with one gunicorn worker class: sync
+// closes every connection, so a proxy in front dials per request; gthread
+// keeps connections alive.
+func (b *bench) djangoWith(workerClass string) error {
+	tok := newTokens()
+	plain := freeAddr()
+	plainCmd, err := b.startDjango("hello.settings", workerClass, plain, tok)
+	if err != nil {
+		return err
+	}
+	inproc := freeAddr()
+	inprocCmd, err := b.startDjango("hello.settings_inprocess", workerClass, inproc, tok)
+	if err != nil {
+		return err
+	}
+	gw, gwCmd, err := b.startGateway(tok, "upstream: http://"+plain+"\n")
+	if err != nil {
+		return err
+	}
+	fa, faCmd, err := b.startGateway(tok, "forward_auth_only: true\n", "APPROOV_FORWARD_AUTH_CONVENTION=nginx")
+	if err != nil {
+		return err
+	}
+	nginx, nginxCmd, err := b.startNginx(plain, fa)
+	if err != nil {
+		return err
+	}
+	pg := func(cs ...*exec.Cmd) []int {
+		var out []int
+		for _, c := range cs {
+			out = append(out, c.Process.Pid)
+		}
+		return out
+	}
+	token := []string{"Approov-Token: " + tok.valid}
+	bad := []string{"Approov-Token: " + tok.badSig}
+	group := "django " + workerClass + " "
+	valid, err := b.measure(group+"valid", []scenario{
+		{name: djangoRow, url: "http://" + plain + "/", backend: pg(plainCmd)},
+		{name: inprocRow, url: "http://" + inproc + "/", headers: token, backend: pg(inprocCmd)},
+		{name: viaGatewayRow, url: "http://" + gw + "/", headers: token, proxy: pg(gwCmd), backend: pg(plainCmd)},
+		{name: viaAuthRequest, url: "http://" + nginx + "/", headers: token, proxy: pg(nginxCmd, faCmd), backend: pg(plainCmd)},
+	})
+	if err != nil {
+		return err
+	}
+	flood, err := b.measure(group+"flood", []scenario{
+		{name: inprocRow, url: "http://" + inproc + "/", headers: bad, reject: true, backend: pg(inprocCmd)},
+		{name: viaGatewayRow, url: "http://" + gw + "/", headers: bad, reject: true, proxy: pg(gwCmd), backend: pg(plainCmd)},
+		{name: viaAuthRequest, url: "http://" + nginx + "/", headers: bad, reject: true, proxy: pg(nginxCmd, faCmd), backend: pg(plainCmd)},
+	})
+	if err != nil {
+		return err
+	}
+	b.stopAll()
+	ref := valid[inprocRow]
+	fmt.Fprintf(&b.report, "## Django, gunicorn %[2]s workers\n\nThe example API under gunicorn, %[1]d %[2]s workers in every case. Valid traffic carries a valid token; the flood carries tokens signed with another secret, as failed attestations get (all answered 401; requests/s counts rejections). Proxy CPU is the gateway's, or nginx's and the forward-auth gateway's together; backend CPU is gunicorn's (master and workers).\n\nValid traffic:\n\n", b.workers, workerClass)
+	b.table(ordered(valid, djangoRow, inprocRow, viaGatewayRow, viaAuthRequest), "in-process", ref)
+	fmt.Fprintf(&b.report, "Invalid-token flood:\n\n")
+	floodRef := flood[inprocRow]
+	b.table(ordered(flood, inprocRow, viaGatewayRow, viaAuthRequest), "in-process", floodRef)
+	gwFlood := flood[viaGatewayRow]
+	b.target(gwFlood.rps.med >= 8*floodRef.rps.med, "invalid-token flood (%s): the gateway rejects at least 8× the requests/s of the in-process middleware (%.1f×)", workerClass, gwFlood.rps.med/floodRef.rps.med)
+	gwValid := valid[viaGatewayRow]
+	b.target(gwValid.rps.med >= 0.95*ref.rps.med, "valid traffic to Django (%s): through the gateway at least 0.95× Django with the in-process middleware (%.2f×)", workerClass, gwValid.rps.med/ref.rps.med)
+	return nil
+}

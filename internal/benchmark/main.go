@@ -12,6 +12,8 @@
 // Every process under test leads its own process group, and the CPU time
 // of the groups in a scenario's path — the proxies, the backend — is read
 // from /proc before and after each load run and divided by the answers.
+// Checks written for the benchmark (nginx + njs) are proven to accept a
+// valid token and refuse bad ones before they are measured.
 //
 // The binary also serves as its own test backend and plain proxy:
 // "benchmark backend ADDR" and "benchmark proxy ADDR TARGET".
@@ -154,6 +156,9 @@ func (b *bench) run() (err error) {
 		if _, err := exec.LookPath(p); err != nil {
 			return fmt.Errorf("%s is not installed: run scripts/bench, which installs it", p)
 		}
+	}
+	if _, err := os.Stat(njsModule); err != nil {
+		return fmt.Errorf("nginx's njs module is not installed (%v): run scripts/bench, which installs libnginx-mod-http-js", err)
 	}
 	if err := checkClockTicks(); err != nil {
 		return err
@@ -330,6 +335,9 @@ func (b *bench) target(ok bool, format string, args ...any) {
 type tokens struct {
 	secretB64, valid, bound, badSig string
 	auth                            string
+	// refused are tokens every check must refuse, by what is wrong with
+	// them: the proof a check written for the benchmark (njs) is one.
+	refused map[string]string
 }
 
 func newTokens() tokens {
@@ -345,12 +353,34 @@ func newTokens() tokens {
 		}
 		return t
 	}
+	signJSON := func(header, claims string) string {
+		t, err := s.SignJSON([]byte(header), []byte(claims))
+		if err != nil {
+			panic(err)
+		}
+		return t
+	}
 	t := tokens{
 		secretB64: base64.StdEncoding.EncodeToString(secret),
 		valid:     sign(s, map[string]any{"exp": exp, "did": "ExampleApproovTokenDID==", "ip": "1.2.3.4"}),
 		bound:     sign(s, map[string]any{"exp": exp, "did": "ExampleApproovTokenDID==", "ip": "1.2.3.4", "pay": approov.PayloadHash(auth)}),
 		badSig:    sign(other, map[string]any{"exp": exp, "did": "ExampleApproovTokenDID==", "ip": "1.2.3.4"}),
 		auth:      auth,
+	}
+	later := approovtest.NumericDate(exp)
+	parts := strings.Split(t.valid, ".")
+	t.refused = map[string]string{
+		"bad signature":   t.badSig,
+		"expired":         sign(s, map[string]any{"exp": time.Now().Add(-time.Minute), "did": "ExampleApproovTokenDID=="}),
+		"no exp":          sign(s, map[string]any{"did": "ExampleApproovTokenDID=="}),
+		"exp a string":    signJSON(`{"alg":"HS256","typ":"JWT"}`, `{"exp":"`+later+`"}`),
+		"alg none":        signJSON(`{"alg":"none","typ":"JWT"}`, `{"exp":`+later+`}`),
+		"alg HS384":       signJSON(`{"alg":"HS384","typ":"JWT"}`, `{"exp":`+later+`}`),
+		"alg hs256":       signJSON(`{"alg":"hs256","typ":"JWT"}`, `{"exp":`+later+`}`),
+		"payload swapped": parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"exp":`+later+`,"did":"other"}`)) + "." + parts[2],
+		"signature cut":   t.valid[:len(t.valid)-1],
+		"two parts":       parts[0] + "." + parts[1],
+		"not a token":     "not-a-token",
 	}
 	return t
 }

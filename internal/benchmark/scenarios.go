@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 )
 
@@ -97,15 +98,23 @@ routes:
 
 // The gateway group's scenarios, by the names the report gives them.
 const (
-	directRow  = "direct to backend"
-	floorRow   = "plain httputil.ReverseProxy (floor)"
-	gatewayRow = "approov-gateway, valid token"
-	bindingRow = "approov-gateway, valid token + binding"
-	gwFloodRow = "approov-gateway, bad signatures (rejected)"
+	directRow     = "direct to backend"
+	floorRow      = "plain httputil.ReverseProxy (floor)"
+	nginxRow      = "nginx proxy_pass, upstream keep-alive (floor)"
+	njsRow        = "nginx + njs token check, valid token"
+	gatewayRow    = "approov-gateway, valid token"
+	slowPathRow   = "approov-gateway, valid token, upstream_fast_path off"
+	bindingRow    = "approov-gateway, valid token + binding"
+	njsFloodRow   = "nginx + njs token check, bad signatures (rejected)"
+	gwFloodRow    = "approov-gateway, bad signatures (rejected)"
+	checkRow      = "forward-auth check, valid token"
+	checkFloodRow = "forward-auth check, bad signature (rejected)"
 )
 
-// gatewayScenarios measures the gateway against a bare ReverseProxy in
-// front of a trivial Go backend.
+// gatewayScenarios measures the gateway against the proxies a user could
+// run instead in front of a trivial Go backend — a bare ReverseProxy,
+// nginx, nginx checking tokens with njs — and its forward-auth check
+// alone, all in one alternating run so that their ratios compare.
 func (b *bench) gatewayScenarios() error {
 	tok := newTokens()
 	backend := freeAddr()
@@ -127,24 +136,67 @@ func (b *bench) gatewayScenarios() error {
 	if err != nil {
 		return err
 	}
+	slow, slowCmd, err := b.startGateway(tok, "upstream: http://"+backend+"\n", "APPROOV_UPSTREAM_FAST_PATH=false")
+	if err != nil {
+		return err
+	}
+	fa, faCmd, err := b.startGateway(tok, "forward_auth_only: true\n", "APPROOV_FORWARD_AUTH_CONVENTION=nginx")
+	if err != nil {
+		return err
+	}
+	ngx, ngxCmd, err := b.startNginxProxy(backend, false, tok)
+	if err != nil {
+		return err
+	}
+	njs, njsCmd, err := b.startNginxProxy(backend, true, tok)
+	if err != nil {
+		return err
+	}
+	// Both checks are proven to be checks before either is measured.
+	for _, u := range []string{"http://" + njs + "/", "http://" + gw + "/"} {
+		if err := proveCheck(u, tok); err != nil {
+			return err
+		}
+	}
 	pg := func(c *exec.Cmd) []int { return []int{c.Process.Pid} }
 	be := pg(backendCmd)
+	valid := []string{"Approov-Token: " + tok.valid}
+	bad := []string{"Approov-Token: " + tok.badSig}
+	// What nginx's auth_request sends the check (docs/quickstart-nginx.md).
+	check := []string{"X-Original-URI: /", "X-Original-Method: GET", "X-Forwarded-Host: " + fa, "X-Forwarded-Proto: http"}
 	res, err := b.measure("gateway", []scenario{
 		{name: directRow, url: "http://" + backend + "/", backend: be},
 		{name: floorRow, url: "http://" + floor + "/", proxy: pg(floorCmd), backend: be},
-		{name: gatewayRow, url: "http://" + gw + "/", headers: []string{"Approov-Token: " + tok.valid}, proxy: pg(gwCmd), backend: be},
+		{name: nginxRow, url: "http://" + ngx + "/", proxy: pg(ngxCmd), backend: be},
+		{name: njsRow, url: "http://" + njs + "/", headers: valid, proxy: pg(njsCmd), backend: be},
+		{name: gatewayRow, url: "http://" + gw + "/", headers: valid, proxy: pg(gwCmd), backend: be},
+		{name: slowPathRow, url: "http://" + slow + "/", headers: valid, proxy: pg(slowCmd), backend: be},
 		{name: bindingRow, url: "http://" + gw + "/bound", headers: []string{"Approov-Token: " + tok.bound, "Authorization: " + tok.auth}, proxy: pg(gwCmd), backend: be},
-		{name: gwFloodRow, url: "http://" + gw + "/", headers: []string{"Approov-Token: " + tok.badSig}, reject: true, proxy: pg(gwCmd), backend: be},
+		{name: njsFloodRow, url: "http://" + njs + "/", headers: bad, reject: true, proxy: pg(njsCmd), backend: be},
+		{name: gwFloodRow, url: "http://" + gw + "/", headers: bad, reject: true, proxy: pg(gwCmd), backend: be},
+		{name: checkRow, url: "http://" + fa + "/_approov/verify", headers: slices.Concat(check, valid), proxy: pg(faCmd)},
+		{name: checkFloodRow, url: "http://" + fa + "/_approov/verify", headers: slices.Concat(check, bad), reject: true, proxy: pg(faCmd)},
 	})
 	if err != nil {
 		return err
 	}
 	b.stopAll()
 	floorRes := res[floorRow]
-	fmt.Fprintf(&b.report, "## Gateway in front of a trivial Go backend\n\nThe backend answers `{\"message\": \"Hello, World!\"}`; the floor is a bare `httputil.ReverseProxy` with the same transport settings and no checks. The rejection row counts 401 answers per second.\n\n")
-	b.table(ordered(res, directRow, floorRow, gatewayRow, bindingRow, gwFloodRow), "floor", floorRes)
-	gwRes := res[gatewayRow]
+	fmt.Fprintf(&b.report, "## Gateway in front of a trivial Go backend\n\n"+
+		"The backend answers `{\"message\": \"Hello, World!\"}`. The floors proxy without checks: a bare `httputil.ReverseProxy` with the gateway's transport limits, and nginx `proxy_pass` (one worker) keeping up to 64 idle upstream connections. nginx + njs checks the token in process (`js_set`, HS256, `exp`) before the same `proxy_pass`. Rejection rows count 401 answers per second; the backend's CPU is the same Go server's in every row.\n\n")
+	b.table(ordered(res, directRow, floorRow, nginxRow, njsRow, gatewayRow, slowPathRow, bindingRow, njsFloodRow, gwFloodRow), "ReverseProxy", floorRes)
+	fmt.Fprintf(&b.report, "### Forward auth\n\nThe gateway's forward-auth endpoint (`forward_auth_only`, nginx convention) asked directly, with the headers nginx's `auth_request` sends: the cost of one check, without nginx.\n\n")
+	b.table(ordered(res, checkRow, checkFloodRow), "valid check", res[checkRow])
+
+	gwRes, ngxRes, njsRes := res[gatewayRow], res[nginxRow], res[njsRow]
 	b.target(gwRes.rps.med >= 0.9*floorRes.rps.med, "gateway: valid traffic at least 0.9× the requests/s of the bare ReverseProxy (%.2f×)", gwRes.rps.med/floorRes.rps.med)
+	b.target(gwRes.proxyCPU.med <= 2.5*ngxRes.proxyCPU.med, "gateway: CPU per valid proxied request at most 2.5× nginx proxy_pass's (%.1f µs against %.1f µs: %.2f×)",
+		gwRes.proxyCPU.med, ngxRes.proxyCPU.med, gwRes.proxyCPU.med/ngxRes.proxyCPU.med)
+	b.target(gwRes.proxyCPU.med <= njsRes.proxyCPU.med, "gateway, stretch: CPU per valid proxied request at most nginx + njs's (%.1f µs against %.1f µs: %.2f×)",
+		gwRes.proxyCPU.med, njsRes.proxyCPU.med, gwRes.proxyCPU.med/njsRes.proxyCPU.med)
+	gwFlood, njsFlood := res[gwFloodRow], res[njsFloodRow]
+	b.target(gwFlood.proxyCPU.med <= 1.2*njsFlood.proxyCPU.med, "gateway: CPU per rejected request in a bad-signature flood at most 1.2× nginx + njs's (%.1f µs against %.1f µs: %.2f×)",
+		gwFlood.proxyCPU.med, njsFlood.proxyCPU.med, gwFlood.proxyCPU.med/njsFlood.proxyCPU.med)
 	return nil
 }
 

@@ -62,19 +62,32 @@ func (b *bench) djangoScenarios() error {
 
 // The Django group's scenarios, by the names the report gives them.
 const (
-	djangoRow      = "Django alone (no checks)"
-	inprocRow      = "Django + in-process PyJWT middleware"
-	viaGatewayRow  = "approov-gateway → Django"
-	viaAuthRequest = "nginx auth_request → approov-gateway → Django"
+	djangoRow       = "Django alone (no checks)"
+	inprocRow       = "Django + in-process PyJWT middleware"
+	viaGatewayRow   = "approov-gateway → Django"
+	viaSocketRow    = "approov-gateway → Django, Unix socket"
+	viaAuthRequest  = "nginx auth_request → approov-gateway → Django"
+	defaultMinRatio = 0.95
 )
+
+// minRatioToInProcess is the target for valid traffic through the gateway
+// against Django checking tokens itself, by gunicorn worker class: gthread
+// keeps the gateway's connections alive, so more is asked of it.
+var minRatioToInProcess = map[string]float64{"sync": 0.95, "gthread": 1.1}
 
 // djangoWith runs the Django group with one gunicorn worker class: sync
 // closes every connection, so a proxy in front dials per request; gthread
-// keeps connections alive.
+// keeps connections alive. The gateway reaches Django over loopback TCP
+// and, in another row, over a Unix socket.
 func (b *bench) djangoWith(workerClass string) error {
 	tok := newTokens()
 	plain := freeAddr()
 	plainCmd, err := b.startDjango("hello.settings", workerClass, plain, tok)
+	if err != nil {
+		return err
+	}
+	socket := filepath.Join(b.tmp, "gunicorn-"+workerClass+".sock")
+	socketCmd, err := b.startDjango("hello.settings", workerClass, "unix:"+socket, tok)
 	if err != nil {
 		return err
 	}
@@ -84,6 +97,12 @@ func (b *bench) djangoWith(workerClass string) error {
 		return err
 	}
 	gw, gwCmd, err := b.startGateway(tok, "upstream: http://"+plain+"\n")
+	if err != nil {
+		return err
+	}
+	// Over a socket the gateway sends Host: localhost, which the example's
+	// ALLOWED_HOSTS lists.
+	gwSocket, gwSocketCmd, err := b.startGateway(tok, "upstream: unix:"+socket+"\n")
 	if err != nil {
 		return err
 	}
@@ -109,6 +128,7 @@ func (b *bench) djangoWith(workerClass string) error {
 		{name: djangoRow, url: "http://" + plain + "/", backend: pg(plainCmd)},
 		{name: inprocRow, url: "http://" + inproc + "/", headers: token, backend: pg(inprocCmd)},
 		{name: viaGatewayRow, url: "http://" + gw + "/", headers: token, proxy: pg(gwCmd), backend: pg(plainCmd)},
+		{name: viaSocketRow, url: "http://" + gwSocket + "/", headers: token, proxy: pg(gwSocketCmd), backend: pg(socketCmd)},
 		{name: viaAuthRequest, url: "http://" + nginx + "/", headers: token, proxy: pg(nginxCmd, faCmd), backend: pg(plainCmd)},
 	})
 	if err != nil {
@@ -125,13 +145,19 @@ func (b *bench) djangoWith(workerClass string) error {
 	b.stopAll()
 	ref := valid[inprocRow]
 	fmt.Fprintf(&b.report, "## Django, gunicorn %[2]s workers\n\nThe example API under gunicorn, %[1]d %[2]s workers in every case. Valid traffic carries a valid token; the flood carries tokens signed with another secret, as failed attestations get (all answered 401; requests/s counts rejections). Proxy CPU is the gateway's, or nginx's and the forward-auth gateway's together; backend CPU is gunicorn's (master and workers).\n\nValid traffic:\n\n", b.workers, workerClass)
-	b.table(ordered(valid, djangoRow, inprocRow, viaGatewayRow, viaAuthRequest), "in-process", ref)
-	fmt.Fprintf(&b.report, "Invalid-token flood:\n\n")
+	b.table(ordered(valid, djangoRow, inprocRow, viaGatewayRow, viaSocketRow, viaAuthRequest), "in-process", ref)
+	fmt.Fprintf(&b.report, "Invalid-token flood (no Unix socket row: rejected requests never reach Django):\n\n")
 	floodRef := flood[inprocRow]
 	b.table(ordered(flood, inprocRow, viaGatewayRow, viaAuthRequest), "in-process", floodRef)
 	gwFlood := flood[viaGatewayRow]
 	b.target(gwFlood.rps.med >= 8*floodRef.rps.med, "invalid-token flood (%s): the gateway rejects at least 8× the requests/s of the in-process middleware (%.1f×)", workerClass, gwFlood.rps.med/floodRef.rps.med)
-	gwValid := valid[viaGatewayRow]
-	b.target(gwValid.rps.med >= 0.95*ref.rps.med, "valid traffic to Django (%s): through the gateway at least 0.95× Django with the in-process middleware (%.2f×)", workerClass, gwValid.rps.med/ref.rps.med)
+	want, ok := minRatioToInProcess[workerClass]
+	if !ok {
+		want = defaultMinRatio
+	}
+	for _, row := range []string{viaGatewayRow, viaSocketRow} {
+		got := valid[row].rps.med / ref.rps.med
+		b.target(got >= want, "valid traffic to Django (%s): %s at least %.2f× Django with the in-process middleware (%.2f×)", workerClass, row, want, got)
+	}
 	return nil
 }

@@ -3,7 +3,7 @@
 // it. Every load run targets loopback only, is bounded in time, and stops by
 // itself.
 //
-//	go run ./internal/benchmark [-smoke] [-rounds 3] [-duration 5s] [-out bench.out]
+//	go run ./internal/benchmark [-smoke] [-rounds 5] [-duration 5s] [-out bench.out]
 //
 // Method: the machine is small and shared, so each scenario's figure is the
 // median of several rounds, with min–max, and scenarios that are compared
@@ -54,7 +54,7 @@ func main() {
 		}
 	}
 	smoke := flag.Bool("smoke", false, "one short round per scenario, to prove the harness works")
-	rounds := flag.Int("rounds", 3, "rounds per scenario (the median is reported)")
+	rounds := flag.Int("rounds", 5, "rounds per scenario (the median is reported)")
 	duration := flag.Duration("duration", 5*time.Second, "length of each load run")
 	conns := flag.Int("connections", 32, "concurrent connections per load run")
 	out := flag.String("out", "bench.out", "directory for the report and raw numbers")

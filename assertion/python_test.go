@@ -19,8 +19,8 @@ import (
 )
 
 // The contract has two implementations, this package and the Django
-// middleware (examples/django/approov_gateway_django/middleware.py). This
-// test runs the middleware's verifier, under Debian's Python with PyJWT,
+// package (python/approov_django/assertion.py). This test runs the
+// package's verifier, under Debian's Python with PyJWT,
 // on every case the Go tests use and a few more, each delivered as gunicorn
 // would deliver the request to Django, and requires the same verdict and
 // reason code as Verifier.VerifyRequest, and the same facts when it passes.

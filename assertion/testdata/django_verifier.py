@@ -1,4 +1,4 @@
-"""The Django middleware's assertion verifier, driven by python_test.go.
+"""approov_django's assertion verifier, driven by python_test.go.
 
 Run with Debian's interpreter (/usr/bin/python3), where python3-jwt and
 python3-django live. Reads one JSON object from stdin:
@@ -19,13 +19,13 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "examples", "django"))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 
 from django.conf import settings  # noqa: E402
 
 settings.configure()
 
-from approov_gateway_django.middleware import (  # noqa: E402
+from approov_django.assertion import (  # noqa: E402
     AssertionFailure, AssertionVerifier, FORWARDED_CLAIMS, key_id, parse_keys)
 
 request = json.load(sys.stdin)

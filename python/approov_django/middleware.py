@@ -1,0 +1,169 @@
+"""ApproovMiddleware: the check, before anything else in Django runs.
+
+Put it first in MIDDLEWARE. For each request it finds the view the URL
+resolves to, takes that view's policy (approov_required, approov_optional,
+approov_exempt, or APPROOV_DEFAULT_POLICY), and:
+
+- gateway mode: verifies the gateway's signed Approov-Assertion
+  (docs/ASSERTION.md) on every request, whatever the policy, so that
+  nothing reaches Django without passing the gateway; then requires the
+  verdict the policy asks for;
+- in_process mode: verifies the Approov token (and its binding) itself.
+
+request.approov then holds the facts (ApproovFacts). A refusal is 401 with
+the body {} (400 for a request whose path Django would read differently),
+and a warning on the "approov" logger naming the reason code, never a
+token, a key or a header value. Works under WSGI and ASGI: the check does
+no I/O, so it runs as is on either.
+"""
+import logging
+from datetime import datetime, timezone
+from typing import Optional
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.http import Http404, JsonResponse
+from django.urls import resolve
+
+from . import conf
+from ._request import MetaHeaders, meta_key, raw_target, routes_on_target
+from .assertion import FORWARDED_CLAIMS, AssertionFailure
+from .decorators import Policy, policy_of
+from .facts import ApproovFacts
+from .tokens import FACT_CLAIMS, TokenFailure, expiry_seconds
+
+logger = logging.getLogger("approov")
+
+
+def _refuse(request, status: int, reason: str, detail: str = ""):
+    logger.warning("approov refused %s %s: %s%s", request.META.get("REQUEST_METHOD", "")[:16],
+                   request.path[:256], reason, " (%s)" % detail if detail else "",
+                   extra={"reason": reason})
+    return JsonResponse({}, status=status)
+
+
+class ApproovMiddleware:
+    """Checks every request as its view's policy says, and sets
+    request.approov. Settings: see approov_django.conf.SETTINGS."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        config, errors, warnings = conf.load(settings)
+        if errors:
+            raise ImproperlyConfigured("approov_django: " + "; ".join(errors))
+        for w in warnings:
+            logger.warning("approov_django: %s", w)
+        self.config: conf.Config = config
+        self._bindings = {}
+        if config.mode == conf.GATEWAY:
+            self._assertion_key = meta_key(config.header_prefix + "Assertion")
+        self._async = iscoroutinefunction(get_response)
+        if self._async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request):
+        if self._async:
+            return self._acall(request)
+        refusal = self.check(request)
+        if refusal is not None:
+            return refusal
+        return self.get_response(request)
+
+    async def _acall(self, request):
+        refusal = self.check(request)
+        if refusal is not None:
+            return refusal
+        return await self.get_response(request)
+
+    def policy(self, request) -> Policy:
+        """The policy of the view request.path_info resolves to, or the
+        default one when none does (a 404 follows, or a fallback such as
+        flatpages, which gets the default policy too)."""
+        try:
+            match = resolve(request.path_info, getattr(request, "urlconf", None))
+        except Http404:
+            return Policy(self.config.default_policy)
+        return policy_of(match.func) or Policy(self.config.default_policy)
+
+    def check(self, request) -> Optional[JsonResponse]:
+        """Sets request.approov, and returns the refusal, if any."""
+        policy = self.policy(request)
+        if self.config.mode == conf.GATEWAY:
+            return self._gateway(request, policy)
+        return self._in_process(request, policy)
+
+    def _binding_names(self, policy: Policy):
+        return self.config.binding_headers if policy.binding is None else policy.binding
+
+    def _gateway(self, request, policy: Policy) -> Optional[JsonResponse]:
+        meta = request.META
+        if not routes_on_target(request, self.config.script_name):
+            return _refuse(request, 400, "path_ambiguous", "SCRIPT_NAME or PATH_INFO is not the request's path")
+        try:
+            claims = self.config.assertion.verify(
+                meta.get(self._assertion_key),
+                # REQUEST_METHOD as sent: request.method is upper-cased.
+                meta.get("REQUEST_METHOD", ""),
+                meta.get("HTTP_HOST"),
+                raw_target(request),
+                MetaHeaders(meta),
+            )
+        except AssertionFailure as failure:
+            return _refuse(request, 401, failure.reason, failure.detail)
+        expiry = None
+        if "tex" in claims:
+            expiry = datetime.fromtimestamp(claims["tex"], tz=timezone.utc)
+        forwarded = claims.get("clm", {})
+        request.approov = facts = ApproovFacts(
+            claims["result"],
+            claims.get("did") or None,
+            expiry,
+            {name: forwarded[name] for name in FORWARDED_CLAIMS if forwarded.get(name)},
+            claims.get("bnh", ()),
+        )
+        if policy.kind != conf.REQUIRED:
+            return None
+        if not facts.verified:
+            return self._unverified(request, "not_verified", "the gateway's verdict is %s" % facts.result[:64])
+        missing = [n for n in self._binding_names(policy) if n.lower() not in facts.bound_headers]
+        if missing:
+            return self._unverified(request, "binding_not_asserted",
+                                    "the gateway did not check binding to " + ", ".join(missing))
+        return None
+
+    def _unverified(self, request, reason: str, detail: str) -> Optional[JsonResponse]:
+        if self.config.monitor:
+            logger.warning("approov monitor: would refuse %s %s: %s (%s)", request.META.get("REQUEST_METHOD", "")[:16],
+                           request.path[:256], reason, detail, extra={"reason": reason})
+            return None
+        return _refuse(request, 401, reason, detail)
+
+    def _in_process(self, request, policy: Policy) -> Optional[JsonResponse]:
+        if policy.kind == conf.EXEMPT:
+            request.approov = ApproovFacts("public")
+            return None
+        names = self._binding_names(policy)
+        binding = self._bindings.get(names)
+        if binding is None and names:
+            binding = self._bindings[names] = self.config.binding(names)
+        try:
+            claims = self.config.tokens.verify_request(MetaHeaders(request.META), binding)
+        except TokenFailure as failure:
+            request.approov = ApproovFacts(failure.reason)
+            if policy.kind == conf.OPTIONAL:
+                logger.debug("approov: %s %s: %s", request.META.get("REQUEST_METHOD", "")[:16], request.path[:256],
+                             failure.reason, extra={"reason": failure.reason})
+                return None
+            return self._unverified(request, failure.reason, failure.detail)
+        request.approov = ApproovFacts(
+            "ok",
+            claims.get("did") or None,
+            datetime.fromtimestamp(expiry_seconds(claims), tz=timezone.utc),
+            {name: claims[name] for name in FACT_CLAIMS if claims.get(name)},
+            binding.lower if binding is not None else (),
+        )
+        return None

@@ -2,10 +2,15 @@
 
 The middleware looks a request's view up itself, before any other
 middleware or the view runs, and applies the policy the view was decorated
-with, or APPROOV_DEFAULT_POLICY. Decorate view functions, the result of
-as_view(), or view classes (the policy then holds for every as_view()).
+with, or APPROOV_DEFAULT_POLICY. Decorate view functions (with @ or in
+urls.py: the decorator returns a new function, so one view can serve a
+public and a protected URL), the result of as_view(), or view classes (the
+policy then holds for every as_view()).
 """
+import functools
 from typing import NamedTuple, Optional, Sequence, Tuple, Union
+
+from asgiref.sync import iscoroutinefunction
 
 from .conf import EXEMPT, OPTIONAL, REQUIRED
 
@@ -21,8 +26,21 @@ class Policy(NamedTuple):
 
 
 def _mark(view, policy: Policy):
-    setattr(view, ATTRIBUTE, policy)
-    return view
+    """A class gets the policy as an attribute; a function is wrapped, so
+    that the same view can have one policy on one URL and another on the
+    next (path("public/x", approov_exempt(views.x)) leaves views.x alone)."""
+    if isinstance(view, type):
+        setattr(view, ATTRIBUTE, policy)
+        return view
+    if iscoroutinefunction(view):
+        async def wrapped(*args, **kwargs):
+            return await view(*args, **kwargs)
+    else:
+        def wrapped(*args, **kwargs):
+            return view(*args, **kwargs)
+    functools.wraps(view)(wrapped)
+    setattr(wrapped, ATTRIBUTE, policy)
+    return wrapped
 
 
 def approov_required(view=None, *, binding: Union[None, bool, str, Sequence[str]] = None):

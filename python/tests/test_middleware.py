@@ -137,6 +137,10 @@ class InProcessModeTests(SimpleTestCase):
         self.assertEqual(self.get("/nowhere"), (401, {}))
         self.assertEqual(self.client.get("/nowhere", **approov_headers()).status_code, 404)
 
+    def test_a_view_exempt_on_one_url_only(self):
+        self.assertEqual(self.get("/public/default")[0], 200)
+        self.assertEqual(self.get("/"), (401, {}))
+
     def test_binding_per_view(self):
         self.assertEqual(self.get("/bound", **approov_headers(bind="Bearer alice"))[0], 200)
         self.assertEqual(self.get("/bound", **approov_headers()), (401, {}))

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from approov_django.decorators import approov_exempt
+
 from . import views
 
 urlpatterns = [
@@ -12,4 +14,6 @@ urlpatterns = [
     path("async", views.async_view),
     path("exempt-class", views.ExemptView.as_view()),
     path("drf", views.drf_view),
+    # The same view exempt on one URL; "" keeps the default policy.
+    path("public/default", approov_exempt(views.default)),
 ]

@@ -6,8 +6,11 @@ approov_exempt, or APPROOV_DEFAULT_POLICY), and:
 
 - gateway mode: verifies the gateway's signed Approov-Assertion
   (docs/ASSERTION.md) on every request, whatever the policy, so that
-  nothing reaches Django without passing the gateway; then requires the
-  verdict the policy asks for;
+  nothing reaches Django without passing the gateway; then, for a view
+  that requires a token, refuses the verdict "public" (a route the
+  gateway let through without a token) and checks binding. A failure
+  verdict, which only a gateway in monitor mode signs, passes: the
+  operator chose to monitor;
 - in_process mode: verifies the Approov token (and its binding) itself.
 
 request.approov then holds the facts (ApproovFacts). A refusal is 401 with
@@ -127,8 +130,16 @@ class ApproovMiddleware:
         )
         if policy.kind != conf.REQUIRED:
             return None
+        if facts.result == "public":
+            # The gateway's route is public, the view is not: refuse, so
+            # that a route missing at the gateway exposes nothing.
+            return self._unverified(request, "not_verified", "the gateway's route is public")
         if not facts.verified:
-            return self._unverified(request, "not_verified", "the gateway's verdict is %s" % facts.result[:64])
+            # A failure reason is a verdict only a gateway in monitor mode
+            # signs: its operator chose to let the request through.
+            logger.info("approov: %s %s: the gateway monitors: %s", request.META.get("REQUEST_METHOD", "")[:16],
+                        request.path[:256], facts.result[:64], extra={"reason": facts.result[:64]})
+            return None
         missing = [n for n in self._binding_names(policy) if n.lower() not in facts.bound_headers]
         if missing:
             return self._unverified(request, "binding_not_asserted",

@@ -64,7 +64,9 @@ class GatewayModeTests(SimpleTestCase):
         self.assertEqual(self.get("/optional", **approov_headers(path="/optional", **public))[0], 200)
         self.assertEqual(self.get("/exempt-class", **approov_headers(path="/exempt-class", **public))[0], 200)
         self.assertEqual(self.get("/", **approov_headers(path="/", **public)), (401, {}))
-        self.assertEqual(self.get("/", **approov_headers(path="/", result="token_expired")), (401, {}))
+        # A failure verdict is one only a gateway in monitor mode signs.
+        status, body = self.get("/", **approov_headers(path="/", result="token_expired", did=None))
+        self.assertEqual((status, body["verified"], body["result"]), (200, False, "token_expired"))
         # An exempt view still needs the gateway.
         self.assertEqual(self.get("/healthz"), (401, {}))
         # A 404 gets the default policy.
@@ -81,9 +83,9 @@ class GatewayModeTests(SimpleTestCase):
         self.assertEqual(self.get("/bound", **bound), (401, {}))
 
     @override_settings(APPROOV_MONITOR=True)
-    def test_monitor_lets_the_verdict_through_but_not_a_bad_assertion(self):
-        status, body = self.get("/", **approov_headers(path="/", result="token_expired", did=None))
-        self.assertEqual((status, body["verified"], body["result"]), (200, False, "token_expired"))
+    def test_monitor_lets_the_view_policy_pass_but_not_a_bad_assertion(self):
+        status, body = self.get("/", **approov_headers(path="/", result="public", did=None))
+        self.assertEqual((status, body["verified"], body["result"]), (200, False, "public"))
         self.assertEqual(self.get("/"), (401, {}))
 
     @override_settings(APPROOV_SCRIPT_NAME="")

@@ -4,7 +4,7 @@ Run with Debian's interpreter (/usr/bin/python3), where python3-jwt and
 python3-django live. Reads one JSON object from stdin:
 
     {"secret": "<APPROOV_ASSERTION_SECRET>", "audience": "...", "leeway": 5,
-     "max_lifetime": 300,
+     "max_lifetime": 300, "now": <Unix seconds, the clock of both sides>,
      "cases": [{"assertion": "..." or null, "method": "...", "host": "...",
                 "target": "...", "headers": {"lower-case name": "value"}}],
      "key_settings": ["<APPROOV_ASSERTION_SECRET>", ...]}
@@ -30,7 +30,7 @@ from approov_django.assertion import (  # noqa: E402
 
 request = json.load(sys.stdin)
 verifier = AssertionVerifier(request["secret"], audience=request["audience"], leeway=request["leeway"],
-                             max_lifetime=request["max_lifetime"])
+                             max_lifetime=request["max_lifetime"], clock=lambda: request["now"])
 cases = []
 for case in request["cases"]:
     try:

@@ -79,15 +79,28 @@ def _check_strings(value, depth):
         value.encode("utf-8")
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _may_break_ijson(text: str) -> bool:
+    """Whether parsed text needs the walk of _check_strings: only a \\u
+    escape of a surrogate can make a lone one (UTF-8 cannot carry one), and
+    only more than 64 opening brackets can nest deeper than 64. Both tests
+    may say yes needlessly (inside strings), never no wrongly."""
+    return bool(_SURROGATE_ESCAPE.search(text)) or text.count("[") + text.count("{") > MAX_DEPTH
+
+
 def strict_json(data: bytes):
     """data as an I-JSON value, or ValueError: UTF-8 without a byte order
     mark, no NaN or Infinity, numbers within a double, no lone surrogates,
     depth at most 64. Objects come back as JSONObject, which records
     duplicate names; numbers with a fraction or exponent as Number."""
     try:
-        value = json.loads(data.decode("utf-8"), object_pairs_hook=_object, parse_float=_parse_float,
+        text = data.decode("utf-8")
+        value = json.loads(text, object_pairs_hook=_object, parse_float=_parse_float,
                            parse_int=_parse_int, parse_constant=_no_constant)
-        _check_strings(value, 1)
+        if _may_break_ijson(text):
+            _check_strings(value, 1)
     except RecursionError:
         raise ValueError("nesting too deep") from None
     except UnicodeError:

@@ -27,7 +27,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404, JsonResponse
-from django.urls import resolve
+from django.urls import get_resolver
 
 from . import conf
 from ._request import MetaHeaders, meta_key, raw_target, routes_on_target
@@ -87,7 +87,8 @@ class ApproovMiddleware:
         default one when none does (a 404 follows, or a fallback such as
         flatpages, which gets the default policy too)."""
         try:
-            match = resolve(request.path_info, getattr(request, "urlconf", None))
+            # The resolver Django's handler will use, found as it finds it.
+            match = get_resolver(getattr(request, "urlconf", None)).resolve(request.path_info)
         except Http404:
             return Policy(self.config.default_policy)
         return policy_of(match.func) or Policy(self.config.default_policy)

@@ -254,6 +254,12 @@ func TestComposeStack(t *testing.T) {
 		}
 		djangoEnv = append(djangoEnv, name+"="+value)
 	}
+	// approov_django, which the image pip-installs, from the repository.
+	pythonDir, err := filepath.Abs(repoPath("python"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	djangoEnv = append(djangoEnv, "PYTHONPATH="+pythonDir)
 	django := start(t, repoPath("examples", "django"), djangoEnv, argv[0], argv[1:]...)
 
 	// The gateway: .env, then compose's environment, addresses moved.

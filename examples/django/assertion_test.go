@@ -28,7 +28,7 @@ var assertionSecret = []byte("django assertion test key: not secret at all")
 func startSignedDjango(t *testing.T, addr string) *e2e.Proc {
 	t.Helper()
 	e2e.Require(t, gunicorn, "/usr/bin/python3")
-	env := []string{"DJANGO_SETTINGS_MODULE=hello.settings", "PYTHONDONTWRITEBYTECODE=1",
+	env := []string{"DJANGO_SETTINGS_MODULE=hello.settings", "PYTHONDONTWRITEBYTECODE=1", pythonPath,
 		"APPROOV_ASSERTION_SECRET=" + base64.StdEncoding.EncodeToString(assertionSecret)}
 	p := e2e.Start(t, djangoDir, env, gunicorn, "--bind", addr, "--workers", "1", "--graceful-timeout", "2", "hello.wsgi:application")
 	deadline := time.Now().Add(20 * time.Second)
@@ -162,7 +162,7 @@ func TestSignedFacts(t *testing.T) {
 	// its response.
 	for _, reason := range []string{"assertion_missing", "assertion_request_mismatch", "assertion_duplicated",
 		"assertion_binding_mismatch", "assertion_expired"} {
-		django.WaitOutput(t, "approov assertion rejected: "+reason, 10*time.Second)
+		django.WaitOutput(t, ": "+reason, 10*time.Second) // approov refused METHOD PATH: reason (detail)
 	}
 	for _, secret := range []string{ok, bound, "Bearer mallory", base64.StdEncoding.EncodeToString(assertionSecret)} {
 		if strings.Contains(django.Output(), secret) {
@@ -174,13 +174,13 @@ func TestSignedFacts(t *testing.T) {
 func TestSignedFactsRefusesABadKey(t *testing.T) {
 	e2e.Require(t, gunicorn, "/usr/bin/python3")
 	weak := base64.StdEncoding.EncodeToString([]byte("too short to be a key"))
-	env := []string{"DJANGO_SETTINGS_MODULE=hello.settings", "PYTHONDONTWRITEBYTECODE=1", "APPROOV_ASSERTION_SECRET=" + weak}
+	env := []string{"DJANGO_SETTINGS_MODULE=hello.settings", "PYTHONDONTWRITEBYTECODE=1", pythonPath, "APPROOV_ASSERTION_SECRET=" + weak}
 	p := e2e.Start(t, djangoDir, env, gunicorn, "--bind", e2e.FreeAddr(t), "--workers", "1", "hello.wsgi:application")
 	if code := p.Wait(t, 30*time.Second); code == 0 {
 		t.Errorf("gunicorn ran with a weak key")
 	}
 	out := p.Output()
-	if !strings.Contains(out, "ImproperlyConfigured: APPROOV_ASSERTION_SECRET: key 1 of 1: key is 21 bytes") {
+	if !strings.Contains(out, "ImproperlyConfigured: approov_django: APPROOV_ASSERTION_SECRET: key 1 of 1: key is 21 bytes") {
 		t.Errorf("no ImproperlyConfigured naming the setting:\n%s", out)
 	}
 	if strings.Contains(out, weak) {

@@ -34,6 +34,9 @@ var (
 	secretB64 = base64.StdEncoding.EncodeToString(secret)
 	signer    = approovtest.MustSigner(approov.HS256, secret, "")
 	djangoDir = filepath.Join(e2e.RepoRoot(), "examples", "django")
+	// pythonPath puts approov_django (python/) beside the example, as an
+	// installed copy would be; scripts/test proves the pip install itself.
+	pythonPath = "PYTHONPATH=" + filepath.Join(e2e.RepoRoot(), "python")
 	// gatewayAssertionKey signs the facts the gateway forwards; Django
 	// verifies them with it (signed mode, as the Django guide sets up).
 	gatewayAssertionKey = base64.StdEncoding.EncodeToString([]byte("end-to-end assertion key: 48 bytes, not secret!!"))
@@ -43,16 +46,16 @@ const gunicorn = "/usr/bin/gunicorn"
 
 // startDjango runs the hello API under gunicorn with the given settings
 // module on addr (host:port, or unix:/path for a socket), and waits until
-// it answers. Behind the gateway
-// (hello.settings) it verifies signed facts unless env sets
-// APPROOV_ASSERTION_SECRET itself (empty: the unsigned mode).
+// it answers. Behind the gateway (hello.settings) it verifies the
+// gateway's assertions, signed with gatewayAssertionKey unless env sets
+// APPROOV_ASSERTION_SECRET itself.
 func startDjango(t *testing.T, settings, addr string, env ...string) *e2e.Proc {
 	t.Helper()
 	e2e.Require(t, gunicorn, "/usr/bin/python3")
 	if !hasVar(env, "APPROOV_ASSERTION_SECRET") {
 		env = append(env, "APPROOV_ASSERTION_SECRET="+gatewayAssertionKey)
 	}
-	env = append(env, "DJANGO_SETTINGS_MODULE="+settings, "PYTHONDONTWRITEBYTECODE=1", "APPROOV_BASE64_SECRET="+secretB64)
+	env = append(env, "DJANGO_SETTINGS_MODULE="+settings, "PYTHONDONTWRITEBYTECODE=1", "APPROOV_BASE64_SECRET="+secretB64, pythonPath)
 	p := e2e.Start(t, djangoDir, env, gunicorn, "--bind", addr, "--workers", "2", "--graceful-timeout", "2", "hello.wsgi:application")
 	network, address := "tcp", addr
 	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
@@ -346,13 +349,14 @@ func TestForwardedFacts(t *testing.T) {
 		}
 	}
 
-	// The unsigned mode: the require setting refuses a request with no
-	// verdict, and two spellings of one fact are refused as the forgery
-	// they are. A single forged header cannot be told apart, which is why
-	// this mode needs Django reachable only from the gateway.
+	// Unsigned facts (the hello.unsigned probe, as a backend that reads
+	// the plain headers would): a request with no verdict is refused, and
+	// two spellings of one fact are refused as the forgery they are. A
+	// single forged header cannot be told apart, which is why such a
+	// backend must be reachable only from the gateway.
 	t.Run("unsigned", func(t *testing.T) {
 		django := e2e.FreeAddr(t)
-		startDjango(t, "hello.settings", django, "APPROOV_REQUIRE_GATEWAY=true", "APPROOV_ASSERTION_SECRET=")
+		startDjango(t, "hello.settings_unsigned", django)
 		gw := startGateway(t, "upstream: http://"+django+"\n", "APPROOV_ASSERTION_SECRET=")
 		checkFacts(t, "gateway, unsigned facts", gw.URL())
 		if status, _ := getWhoami(t, "http://"+django+"/whoami", nil); status != 401 {
@@ -503,22 +507,22 @@ var fronts = []struct {
 // startFront runs Django (in signed mode unless djangoEnv says
 // otherwise), the gateway as forward auth for front, and front itself; it
 // returns the front's base URL and Django's address.
-func startFront(t *testing.T, front int, djangoEnv ...string) (base, django string) {
+func startFront(t *testing.T, front int, settings string) (base, django string) {
 	t.Helper()
 	django = e2e.FreeAddr(t)
-	startDjango(t, "hello.settings", django, djangoEnv...)
+	startDjango(t, settings, django)
 	gw := startGateway(t, "forward_auth_only: true\n", "APPROOV_FORWARD_AUTH_CONVENTION="+fronts[front].convention)
 	return fronts[front].start(t, django, gw.Addr), django
 }
 
 func TestNginxAuthRequest(t *testing.T) {
-	base, _ := startFront(t, 0)
+	base, _ := startFront(t, 0, "hello.settings")
 	runMatrix(t, fronts[0].name, base, false, "", fronts[0].edge)
 	checkFacts(t, fronts[0].name, base)
 }
 
 func TestCaddyForwardAuth(t *testing.T) {
-	base, _ := startFront(t, 1)
+	base, _ := startFront(t, 1, "hello.settings")
 	runMatrix(t, fronts[1].name, base, false, "", fronts[1].edge)
 	checkFacts(t, fronts[1].name, base)
 }
@@ -554,11 +558,11 @@ func TestForwardAuthAttacks(t *testing.T) {
 	bound := sign(t, map[string]any{"did": "device-real", "pay": approov.PayloadHash(auth)})
 	for i, front := range fronts {
 		for _, mode := range []struct {
-			name string
-			env  []string
-		}{{"signed facts", nil}, {"unsigned facts", []string{"APPROOV_ASSERTION_SECRET=", "APPROOV_REQUIRE_GATEWAY=true"}}} {
+			name     string
+			settings string
+		}{{"signed facts", "hello.settings"}, {"unsigned facts", "hello.settings_unsigned"}} {
 			t.Run(front.name+", "+mode.name, func(t *testing.T) {
-				base, _ := startFront(t, i, mode.env...)
+				base, _ := startFront(t, i, mode.settings)
 				checks := 0
 				for name, kv := range attacks {
 					for _, path := range []string{"/whoami", "/bound/", "/public/whoami"} {

@@ -208,7 +208,7 @@ func TestMessageSigningBehindFronts(t *testing.T) {
 	tok := sign(t, map[string]any{"did": "phone-1", "ipk": ipk})
 	for i, front := range fronts {
 		t.Run(front.name, func(t *testing.T) {
-			base, _ := startFront(t, i)
+			base, _ := startFront(t, i, "hello.settings")
 			addr := strings.TrimPrefix(base, "http://")
 			send := func(method, target, body string, sign bool) int {
 				h := http.Header{"Approov-Token": {tok}}

@@ -17,7 +17,7 @@ import jwt
 from django.conf import settings
 from django.http import JsonResponse
 
-from approov_gateway_django.middleware import ApproovFacts
+from approov_django.facts import ApproovFacts
 
 
 class ApproovTokenMiddleware:

@@ -7,6 +7,7 @@ import os
 
 from .settings import *  # noqa: F401,F403
 
+INSTALLED_APPS = []
 MIDDLEWARE = [
     "approov_inprocess.middleware.ApproovTokenMiddleware",
 ]

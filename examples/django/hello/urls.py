@@ -1,14 +1,18 @@
 from django.urls import path
 
+from approov_django.decorators import approov_exempt, approov_required
+
 from . import views
 
 urlpatterns = [
     path("", views.hello),
-    path("bound/", views.hello),
+    # The token must be bound to the Authorization header.
+    path("bound/", approov_required(binding="Authorization")(views.hello)),
     path("whoami", views.whoami),
-    path("public/whoami", views.whoami),
-    path("public/headers", views.headers),
-    path("healthz", views.health),
+    # Public: no token needed (the gateway's routes say the same).
+    path("public/whoami", approov_exempt(views.whoami)),
+    path("public/headers", approov_exempt(views.headers)),
+    path("healthz", approov_exempt(views.health)),
     path("upload", views.upload),
     path("stream", views.stream),
 ]

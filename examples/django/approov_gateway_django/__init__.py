@@ -1,4 +1,0 @@
-"""Django side of approov-gateway: request.approov from the forwarded facts.
-
-Pure Python, no dependency beyond Django. See ApproovGatewayMiddleware.
-"""

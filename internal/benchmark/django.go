@@ -17,7 +17,8 @@ import (
 // every process under test, bound to bind: a loopback address, or
 // "unix:" and a socket path. It returns once /healthz answers.
 func (b *bench) startDjango(settings, workerClass, bind string, tok tokens) (*exec.Cmd, error) {
-	env := []string{"DJANGO_SETTINGS_MODULE=" + settings, "APPROOV_BASE64_SECRET=" + tok.secretB64, "PYTHONDONTWRITEBYTECODE=1"}
+	env := []string{"DJANGO_SETTINGS_MODULE=" + settings, "APPROOV_BASE64_SECRET=" + tok.secretB64, "PYTHONDONTWRITEBYTECODE=1",
+		"APPROOV_ASSERTION_SECRET=" + tok.assertionKey, "PYTHONPATH=" + filepath.Join(b.root, "python")}
 	cmd, err := b.start(filepath.Join(b.root, "examples", "django"), env, "/usr/bin/gunicorn", "--bind", bind,
 		"--workers", strconv.Itoa(b.workers), "--worker-class", workerClass, "--log-level", "warning", "hello.wsgi:application")
 	if err != nil {
@@ -64,6 +65,7 @@ func (b *bench) djangoScenarios() error {
 const (
 	djangoRow       = "Django alone (no checks)"
 	inprocRow       = "Django + in-process PyJWT middleware"
+	packageRow      = "Django + approov_django, in process"
 	viaGatewayRow   = "approov-gateway → Django"
 	viaSocketRow    = "approov-gateway → Django, Unix socket"
 	viaAuthRequest  = "nginx auth_request → approov-gateway → Django"
@@ -82,7 +84,13 @@ var minRatioToInProcess = map[string]float64{"sync": 0.95, "gthread": 1.1}
 func (b *bench) djangoWith(workerClass string) error {
 	tok := newTokens()
 	plain := freeAddr()
-	plainCmd, err := b.startDjango("hello.settings", workerClass, plain, tok)
+	plainCmd, err := b.startDjango("hello.settings_nochecks", workerClass, plain, tok)
+	if err != nil {
+		return err
+	}
+	// Behind the gateway, Django verifies the facts it signs.
+	backend := freeAddr()
+	backendCmd, err := b.startDjango("hello.settings", workerClass, backend, tok)
 	if err != nil {
 		return err
 	}
@@ -96,21 +104,27 @@ func (b *bench) djangoWith(workerClass string) error {
 	if err != nil {
 		return err
 	}
-	gw, gwCmd, err := b.startGateway(tok, "upstream: http://"+plain+"\n")
+	pkg := freeAddr()
+	pkgCmd, err := b.startDjango("hello.settings_standalone", workerClass, pkg, tok)
+	if err != nil {
+		return err
+	}
+	signed := "APPROOV_ASSERTION_SECRET=" + tok.assertionKey
+	gw, gwCmd, err := b.startGateway(tok, "upstream: http://"+backend+"\n", signed)
 	if err != nil {
 		return err
 	}
 	// Over a socket the gateway sends Host: localhost, which the example's
 	// ALLOWED_HOSTS lists.
-	gwSocket, gwSocketCmd, err := b.startGateway(tok, "upstream: unix:"+socket+"\n")
+	gwSocket, gwSocketCmd, err := b.startGateway(tok, "upstream: unix:"+socket+"\n", signed)
 	if err != nil {
 		return err
 	}
-	fa, faCmd, err := b.startGateway(tok, "forward_auth_only: true\n", "APPROOV_FORWARD_AUTH_CONVENTION=nginx")
+	fa, faCmd, err := b.startGateway(tok, "forward_auth_only: true\n", "APPROOV_FORWARD_AUTH_CONVENTION=nginx", signed)
 	if err != nil {
 		return err
 	}
-	nginx, nginxCmd, err := b.startNginx(plain, fa)
+	nginx, nginxCmd, err := b.startNginx(backend, fa)
 	if err != nil {
 		return err
 	}
@@ -127,28 +141,30 @@ func (b *bench) djangoWith(workerClass string) error {
 	valid, err := b.measure(group+"valid", []scenario{
 		{name: djangoRow, url: "http://" + plain + "/", backend: pg(plainCmd)},
 		{name: inprocRow, url: "http://" + inproc + "/", headers: token, backend: pg(inprocCmd)},
-		{name: viaGatewayRow, url: "http://" + gw + "/", headers: token, proxy: pg(gwCmd), backend: pg(plainCmd)},
+		{name: packageRow, url: "http://" + pkg + "/", headers: token, backend: pg(pkgCmd)},
+		{name: viaGatewayRow, url: "http://" + gw + "/", headers: token, proxy: pg(gwCmd), backend: pg(backendCmd)},
 		{name: viaSocketRow, url: "http://" + gwSocket + "/", headers: token, proxy: pg(gwSocketCmd), backend: pg(socketCmd)},
-		{name: viaAuthRequest, url: "http://" + nginx + "/", headers: token, proxy: pg(nginxCmd, faCmd), backend: pg(plainCmd)},
+		{name: viaAuthRequest, url: "http://" + nginx + "/", headers: token, proxy: pg(nginxCmd, faCmd), backend: pg(backendCmd)},
 	})
 	if err != nil {
 		return err
 	}
 	flood, err := b.measure(group+"flood", []scenario{
 		{name: inprocRow, url: "http://" + inproc + "/", headers: bad, reject: true, backend: pg(inprocCmd)},
-		{name: viaGatewayRow, url: "http://" + gw + "/", headers: bad, reject: true, proxy: pg(gwCmd), backend: pg(plainCmd)},
-		{name: viaAuthRequest, url: "http://" + nginx + "/", headers: bad, reject: true, proxy: pg(nginxCmd, faCmd), backend: pg(plainCmd)},
+		{name: packageRow, url: "http://" + pkg + "/", headers: bad, reject: true, backend: pg(pkgCmd)},
+		{name: viaGatewayRow, url: "http://" + gw + "/", headers: bad, reject: true, proxy: pg(gwCmd), backend: pg(backendCmd)},
+		{name: viaAuthRequest, url: "http://" + nginx + "/", headers: bad, reject: true, proxy: pg(nginxCmd, faCmd), backend: pg(backendCmd)},
 	})
 	if err != nil {
 		return err
 	}
 	b.stopAll()
 	ref := valid[inprocRow]
-	fmt.Fprintf(&b.report, "## Django, gunicorn %[2]s workers\n\nThe example API under gunicorn, %[1]d %[2]s workers in every case. Valid traffic carries a valid token; the flood carries tokens signed with another secret, as failed attestations get (all answered 401; requests/s counts rejections). Proxy CPU is the gateway's, or nginx's and the forward-auth gateway's together; backend CPU is gunicorn's (master and workers).\n\nValid traffic:\n\n", b.workers, workerClass)
-	b.table(ordered(valid, djangoRow, inprocRow, viaGatewayRow, viaSocketRow, viaAuthRequest), "in-process", ref)
+	fmt.Fprintf(&b.report, "## Django, gunicorn %[2]s workers\n\nThe example API under gunicorn, %[1]d %[2]s workers in every case: with no check; with the vendor's in-process PyJWT middleware; with approov_django checking tokens itself; and behind the gateway, verifying the facts it signs (approov_django's gateway mode). Valid traffic carries a valid token; the flood carries tokens signed with another secret, as failed attestations get (all answered 401; requests/s counts rejections). Proxy CPU is the gateway's, or nginx's and the forward-auth gateway's together; backend CPU is gunicorn's (master and workers).\n\nValid traffic:\n\n", b.workers, workerClass)
+	b.table(ordered(valid, djangoRow, inprocRow, packageRow, viaGatewayRow, viaSocketRow, viaAuthRequest), "in-process", ref)
 	fmt.Fprintf(&b.report, "Invalid-token flood (no Unix socket row: rejected requests never reach Django):\n\n")
 	floodRef := flood[inprocRow]
-	b.table(ordered(flood, inprocRow, viaGatewayRow, viaAuthRequest), "in-process", floodRef)
+	b.table(ordered(flood, inprocRow, packageRow, viaGatewayRow, viaAuthRequest), "in-process", floodRef)
 	gwFlood := flood[viaGatewayRow]
 	b.target(gwFlood.rps.med >= 8*floodRef.rps.med, "invalid-token flood (%s): the gateway rejects at least 8× the requests/s of the in-process middleware (%.1f×)", workerClass, gwFlood.rps.med/floodRef.rps.med)
 	want, ok := minRatioToInProcess[workerClass]

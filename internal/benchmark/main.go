@@ -334,7 +334,10 @@ func (b *bench) target(ok bool, format string, args ...any) {
 // tokens are signed with the benchmark's secret, valid for the run.
 type tokens struct {
 	secretB64, valid, bound, badSig string
-	auth                            string
+	// assertionKey signs the facts gateways forward to Django, which
+	// verifies them (approov_django's gateway mode).
+	assertionKey string
+	auth         string
 	// refused are tokens every check must refuse, by what is wrong with
 	// them: the proof a check written for the benchmark (njs) is one.
 	refused map[string]string
@@ -361,11 +364,12 @@ func newTokens() tokens {
 		return t
 	}
 	t := tokens{
-		secretB64: base64.StdEncoding.EncodeToString(secret),
-		valid:     sign(s, map[string]any{"exp": exp, "did": "ExampleApproovTokenDID==", "ip": "1.2.3.4"}),
-		bound:     sign(s, map[string]any{"exp": exp, "did": "ExampleApproovTokenDID==", "ip": "1.2.3.4", "pay": approov.PayloadHash(auth)}),
-		badSig:    sign(other, map[string]any{"exp": exp, "did": "ExampleApproovTokenDID==", "ip": "1.2.3.4"}),
-		auth:      auth,
+		secretB64:    base64.StdEncoding.EncodeToString(secret),
+		assertionKey: base64.StdEncoding.EncodeToString(approovtest.NewSecret()[:32]),
+		valid:        sign(s, map[string]any{"exp": exp, "did": "ExampleApproovTokenDID==", "ip": "1.2.3.4"}),
+		bound:        sign(s, map[string]any{"exp": exp, "did": "ExampleApproovTokenDID==", "ip": "1.2.3.4", "pay": approov.PayloadHash(auth)}),
+		badSig:       sign(other, map[string]any{"exp": exp, "did": "ExampleApproovTokenDID==", "ip": "1.2.3.4"}),
+		auth:         auth,
 	}
 	later := approovtest.NumericDate(exp)
 	parts := strings.Split(t.valid, ".")

@@ -68,11 +68,6 @@ func TestSignedForm(t *testing.T) {
 // tokenCase is an assertion and the reason Verify gives for it.
 type tokenCase struct{ name, token, reason string }
 
-// onTheSecond names the token cases that sit on a one-second edge of the
-// clock, which only a fixed clock can test; every other case is a minute or
-// more from an edge, so that it holds against the real clock too.
-var onTheSecond = map[string]bool{"expired at the leeway": true, "within the leeway": true, "iat at the leeway": true}
-
 // tokenCases returns assertions made by hand around a claim set issued at
 // issued: valid ones, and every kind of malformation and tampering, most
 // with the right HMAC. Verified at issued, each gives its reason; replayed

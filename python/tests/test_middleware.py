@@ -131,6 +131,14 @@ class InProcessModeTests(SimpleTestCase):
             with self.subTest(name):
                 self.assertEqual(self.get("/", **headers), (401, {}))
 
+    def test_logs_name_the_reason_never_the_token(self):
+        token = make_token(expires_in=-10)
+        with self.assertLogs("approov", "WARNING") as logs:
+            self.assertEqual(self.get("/", HTTP_APPROOV_TOKEN=token), (401, {}))
+        self.assertEqual([r.reason for r in logs.records], ["token_expired"])
+        for part in token.split("."):
+            self.assertNotIn(part, "\n".join(logs.output))
+
     def test_policies(self):
         status, body = self.get("/healthz")
         self.assertEqual((status, body["result"]), (200, "public"))

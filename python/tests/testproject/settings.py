@@ -1,5 +1,7 @@
 """Settings of the test project: gateway mode, with a throwaway key.
 Tests switch mode and settings with override_settings."""
+import os
+
 SECRET_KEY = "tests-only"
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "api.example.com"]
@@ -18,9 +20,8 @@ APPROOV_MODE = "gateway"
 APPROOV_ASSERTION_SECRET = ASSERTION_KEY
 
 REST_FRAMEWORK = {"UNAUTHENTICATED_USER": None}
+# Quiet by default; APPROOV_TEST_LOG=1 shows the approov logger's lines.
 LOGGING = {"version": 1, "disable_existing_loggers": False,
-           "handlers": {"null": {"class": "logging.NullHandler"}},
-           "loggers": {"approov": {"handlers": ["null"], "propagate": False}}}
-import os
-if os.environ.get("APPROOV_TEST_LOG"):
-    LOGGING = {"version": 1, "disable_existing_loggers": False, "handlers": {"c": {"class": "logging.StreamHandler"}}, "loggers": {"approov": {"handlers": ["c"], "level": "DEBUG"}}}
+           "handlers": {"null": {"class": "logging.NullHandler"}, "console": {"class": "logging.StreamHandler"}},
+           "loggers": {"approov": {"handlers": ["console" if os.environ.get("APPROOV_TEST_LOG") else "null"],
+                                   "level": "DEBUG", "propagate": False}}}

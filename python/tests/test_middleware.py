@@ -16,7 +16,7 @@ def for_async(meta):
     return asgi_headers(meta) if django.VERSION < (4, 0) else meta
 
 
-IN_PROCESS = {"APPROOV_MODE": "in_process", "APPROOV_BASE64_SECRET": settings.TOKEN_SECRET}
+IN_PROCESS = {"APPROOV_MODE": "in_process", "APPROOV_BASE64_SECRET": settings.TOKEN_SECRET, "APPROOV_ASSERTION_SECRET": None}
 
 
 class GatewayModeTests(SimpleTestCase):

@@ -65,6 +65,12 @@ func WithLogger(l *slog.Logger) Option {
 	return func(m *middleware) { m.log = l }
 }
 
+// WithLogLimiter bounds the rejection lines written to the logger of
+// [WithLogger]: see [LogLimiter]. Without it every rejection is logged.
+func WithLogLimiter(l *LogLimiter) Option {
+	return func(m *middleware) { m.logLimit = l }
+}
+
 // WithRejectHandler replaces the default rejection, [Reject], with h. h
 // gets the verification error; it should not tell the client why.
 func WithRejectHandler(h func(w http.ResponseWriter, r *http.Request, err error)) Option {
@@ -109,6 +115,7 @@ type middleware struct {
 	binding       *approov.Binding
 	bindingSet    bool
 	observe       func(*http.Request, Result)
+	logLimit      *LogLimiter
 }
 
 // New returns middleware that verifies each request's token with v. It
@@ -157,7 +164,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.observe(r, Result{Claims: claims, Err: err, Duration: took, Monitor: m.monitor})
 	}
 	if m.log != nil {
-		LogRejection(m.log, r, claims, err, m.monitor)
+		logRejection(m.log, m.logLimit, r, claims, err, m.monitor)
 	}
 	if m.monitor {
 		h.next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), failureKey{}, err)))
@@ -191,6 +198,11 @@ func (m *middleware) check(r *http.Request) (*approov.Claims, time.Duration, err
 // 256 bytes), remote address, and the device id when claims is not nil. It is exported so that other front ends, such as a
 // gateway, log rejections in the same shape.
 func LogRejection(l *slog.Logger, r *http.Request, claims *approov.Claims, err error, monitor bool) {
+	logRejection(l, nil, r, claims, err, monitor)
+}
+
+// logRejection is [LogRejection] through limit.
+func logRejection(l *slog.Logger, limit *LogLimiter, r *http.Request, claims *approov.Claims, err error, monitor bool) {
 	attrs := make([]slog.Attr, 0, 7)
 	attrs = append(attrs,
 		slog.String("reason", approov.Reason(err)),
@@ -207,7 +219,7 @@ func LogRejection(l *slog.Logger, r *http.Request, claims *approov.Claims, err e
 		attrs = append(attrs, slog.Bool("monitor", true))
 		msg = "approov token failed (monitor mode: request let through)"
 	}
-	l.LogAttrs(r.Context(), slog.LevelWarn, msg, attrs...)
+	limit.Log(r.Context(), l, slog.LevelWarn, msg, attrs...)
 }
 
 func detail(err error) string {

@@ -77,7 +77,7 @@ func (h *gatewayHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			m.observe(r, Result{Err: err, Duration: took, Monitor: m.monitor})
 		}
 		if m.log != nil {
-			logAssertionRejection(m.log, r, err, m.monitor)
+			logAssertionRejection(m.log, m.logLimit, r, err, m.monitor)
 		}
 		if m.monitor {
 			h.next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), failureKey{}, err)))
@@ -142,7 +142,7 @@ func (f *gatewayFailure) Unwrap() error { return approov.ErrorFor(f.reason) }
 // logAssertionRejection writes [LogRejection]'s line for a failed
 // assertion: reason code, detail, method, path and remote address. It
 // never logs the assertion or a header value.
-func logAssertionRejection(l *slog.Logger, r *http.Request, err error, monitor bool) {
+func logAssertionRejection(l *slog.Logger, limit *LogLimiter, r *http.Request, err error, monitor bool) {
 	detail := err.Error()
 	if e, ok := err.(*assertion.Error); ok {
 		detail = e.Detail()
@@ -159,5 +159,5 @@ func logAssertionRejection(l *slog.Logger, r *http.Request, err error, monitor b
 		attrs = append(attrs, slog.Bool("monitor", true))
 		msg = "approov assertion failed (monitor mode: request let through)"
 	}
-	l.LogAttrs(r.Context(), slog.LevelWarn, msg, attrs...)
+	limit.Log(r.Context(), l, slog.LevelWarn, msg, attrs...)
 }

@@ -112,6 +112,9 @@ type Config struct {
 	LogLevel        string
 	AccessLog       bool
 	ReadyzUpstreams bool
+	// LogRejectionsPerSecond bounds the rejection lines logged per
+	// second; 0 logs every one.
+	LogRejectionsPerSecond int
 
 	// File is the YAML file the configuration was read from, if any.
 	File string

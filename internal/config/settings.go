@@ -182,6 +182,8 @@ var settings = []setting{
 		value: boolean(func(c *Config) *bool { return &c.ReadyzUpstreams })},
 	{name: "access_log", def: "false", usage: "log one line per request",
 		value: boolean(func(c *Config) *bool { return &c.AccessLog })},
+	{name: "log_rejections_per_second", def: "100", usage: "most rejection lines (bad tokens, assertions, message signatures) logged per second; the rest are counted in one line, and every one in the metrics; 0 logs every one",
+		value: integer(func(c *Config) *int { return &c.LogRejectionsPerSecond })},
 }
 
 // Messages about a bad value never repeat the value: someone may have put

@@ -80,6 +80,9 @@ func (c *Config) validate() Problems {
 	if c.MaxHeaderCount < 8 {
 		add("max_header_count", "max_header_count: want at least 8")
 	}
+	if c.LogRejectionsPerSecond < 0 {
+		add("log_rejections_per_second", "log_rejections_per_second: want 0 (every line) or more")
+	}
 	if c.MaxTokenSize < 64 {
 		add("max_token_size", "max_token_size: want at least 64")
 	}

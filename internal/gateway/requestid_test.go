@@ -124,3 +124,31 @@ func TestForwardAuthAccessLog(t *testing.T) {
 	}
 	t.Fatal("no access line")
 }
+
+// TestRejectionLogsBounded: the gateway's routes share one limiter of
+// log_rejections_per_second (its exact per-second behaviour is
+// TestLogLimiter's, on a fake clock): a flood of 40 rejections with a limit
+// of 3 writes at least 3 lines and far fewer than 40 (each second lets 3
+// through); with 0, every rejection is logged.
+func TestRejectionLogsBounded(t *testing.T) {
+	for _, limit := range []string{"3", "0"} {
+		tg, logs := loggedGateway(t, "log_rejections_per_second: "+limit+"\n")
+		for range 40 {
+			if r := tg.do(t, "GET", "/x", h("Approov-Token", "not-a-token")); r.status != 401 {
+				t.Fatalf("%d", r.status)
+			}
+		}
+		got := 0
+		for _, line := range logs.lines(t) {
+			if line["msg"] == "approov token rejected" {
+				got++
+			}
+		}
+		switch {
+		case limit == "0" && got != 40:
+			t.Errorf("no limit: %d lines for 40 rejections", got)
+		case limit == "3" && (got < 3 || got >= 40):
+			t.Errorf("limit 3: %d lines for 40 rejections", got)
+		}
+	}
+}

@@ -129,6 +129,7 @@ func (g *Gateway) buildRoute(st *state, rc *config.Route, upstreams map[string]*
 			approovhttp.WithMonitorMode(rt.monitor),
 			approovhttp.WithPreflightSkipped(boolOr(rc.AllowPreflight, cfg.AllowPreflight)),
 			approovhttp.WithLogger(g.log.With("route", rt.name, "endpoint", endpoint)),
+			approovhttp.WithLogLimiter(st.logLimit),
 			approovhttp.WithObserver(g.metrics.observer(rt.name, endpoint)),
 		)
 	}

@@ -125,12 +125,12 @@ func (g *Gateway) checkSignatures(st *state, rt *route, v *msgsig.Verifier, endp
 		}
 		if rt.monitor {
 			counters.monitored[reason].Inc()
-			log.LogAttrs(r.Context(), slog.LevelWarn, "approov message signature failed (monitor mode: request let through)", append(attrs, slog.Bool("monitor", true))...)
+			st.logLimit.Log(r.Context(), log, slog.LevelWarn, "approov message signature failed (monitor mode: request let through)", append(attrs, slog.Bool("monitor", true))...)
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), signatureFailureKey{}, err)))
 			return
 		}
 		counters.rejected[reason].Inc()
-		log.LogAttrs(r.Context(), slog.LevelWarn, "approov message signature rejected", attrs...)
+		st.logLimit.Log(r.Context(), log, slog.LevelWarn, "approov message signature rejected", attrs...)
 		approovhttp.Reject(w, r, err)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/approov-gateway/approov"
+	"github.com/approov-gateway/approov/approovhttp"
 	"github.com/approov-gateway/approov/assertion"
 	"github.com/approov-gateway/approov/internal/config"
 	"github.com/approov-gateway/approov/msgsig"
@@ -48,6 +49,9 @@ type state struct {
 	forwardAuth   forwardAuthPolicy
 	// signing holds the message-signature verifiers by policy (auto,
 	// required); publicURL is public_url, or nil.
+	// logLimit bounds the rejection lines of every route and endpoint
+	// (log_rejections_per_second); nil logs every one.
+	logLimit  *approovhttp.LogLimiter
 	signing   map[string]*msgsig.Verifier
 	publicURL *url.URL
 	warnings  []string
@@ -77,6 +81,7 @@ func (g *Gateway) build(cfg *config.Config) (*state, error) {
 		guardedHeaders:  []string{cfg.TokenHeader},
 		routedMethods:   map[string]bool{},
 		forwardAuth:     newForwardAuthPolicy(cfg),
+		logLimit:        approovhttp.NewLogLimiter(cfg.LogRejectionsPerSecond),
 	}
 	for _, name := range cfg.ForwardClaims {
 		f, _ := config.FactNamed(name) // validated by config

@@ -2,7 +2,8 @@
 
 Put it first in MIDDLEWARE. For each request it finds the view the URL
 resolves to, takes that view's policy (approov_required, approov_optional,
-approov_exempt, or APPROOV_DEFAULT_POLICY), and:
+approov_exempt, or APPROOV_DEFAULT_POLICY), and (again in process_view,
+should the view Django resolves after every middleware have another):
 
 - gateway mode: verifies the gateway's signed Approov-Assertion
   (docs/ASSERTION.md) on every request, whatever the policy, so that
@@ -34,16 +35,32 @@ from ._request import MetaHeaders, meta_key, raw_target, routes_on_target
 from .assertion import FORWARDED_CLAIMS, AssertionFailure
 from .decorators import Policy, policy_of
 from .facts import ApproovFacts
-from .tokens import FACT_CLAIMS, TokenFailure, expiry_seconds
+from .tokens import FACT_CLAIMS, MAX_DATE, TokenFailure, expiry_seconds
 
 logger = logging.getLogger("approov")
 
 
+def _escaped(text: str, limit: int) -> str:
+    """text cut at limit and escaped as Django's own request log does, so
+    that a path with a line break cannot forge a log line."""
+    return text[:limit].encode("unicode_escape").decode("ascii")
+
+
+def _what(request) -> str:
+    """Method and path of request, for a log line."""
+    return "%s %s" % (_escaped(request.META.get("REQUEST_METHOD", ""), 16), _escaped(request.path, 256))
+
+
 def _refuse(request, status: int, reason: str, detail: str = ""):
-    logger.warning("approov refused %s %s: %s%s", request.META.get("REQUEST_METHOD", "")[:16],
-                   request.path[:256], reason, " (%s)" % detail if detail else "",
+    logger.warning("approov refused %s: %s%s", _what(request), reason, " (%s)" % detail if detail else "",
                    extra={"reason": reason})
     return JsonResponse({}, status=status)
+
+
+def _datetime(seconds: float) -> datetime:
+    """An aware datetime of a verified exp: Go accepts 253402300799.9999,
+    which float() and fromtimestamp() would round into the year 10000."""
+    return datetime.fromtimestamp(min(seconds, MAX_DATE), tz=timezone.utc)
 
 
 class ApproovMiddleware:
@@ -93,12 +110,27 @@ class ApproovMiddleware:
             return Policy(self.config.default_policy)
         return policy_of(match.func) or Policy(self.config.default_policy)
 
-    def check(self, request) -> Optional[JsonResponse]:
-        """Sets request.approov, and returns the refusal, if any."""
-        policy = self.policy(request)
+    def check(self, request, policy: Optional[Policy] = None) -> Optional[JsonResponse]:
+        """Sets request.approov, and returns the refusal, if any, under
+        policy, or the policy of the view the path resolves to now."""
+        if policy is None:
+            policy = self.policy(request)
+        request._approov_policy = policy
         if self.config.mode == conf.GATEWAY:
             return self._gateway(request, policy)
         return self._in_process(request, policy)
+
+    def process_view(self, request, view_func, view_args, view_kwargs) -> Optional[JsonResponse]:
+        """Checks again when the view Django resolved, after every
+        middleware, has another policy than the one __call__ found: a later
+        middleware set request.urlconf (per-host URLconfs), or activated the
+        language i18n_patterns resolve under. The early check keeps
+        refusals cheap; this one makes the view's own policy the one that
+        holds."""
+        policy = policy_of(view_func) or Policy(self.config.default_policy)
+        if getattr(request, "_approov_policy", None) == policy:
+            return None
+        return self.check(request, policy)
 
     def _binding_names(self, policy: Policy):
         return self.config.binding_headers if policy.binding is None else policy.binding
@@ -138,8 +170,8 @@ class ApproovMiddleware:
         if not facts.verified:
             # A failure reason is a verdict only a gateway in monitor mode
             # signs: its operator chose to let the request through.
-            logger.info("approov: %s %s: the gateway monitors: %s", request.META.get("REQUEST_METHOD", "")[:16],
-                        request.path[:256], facts.result[:64], extra={"reason": facts.result[:64]})
+            logger.info("approov: %s: the gateway monitors: %s", _what(request), _escaped(facts.result, 64),
+                        extra={"reason": facts.result[:64]})
             return None
         missing = [n for n in self._binding_names(policy) if n.lower() not in facts.bound_headers]
         if missing:
@@ -149,8 +181,8 @@ class ApproovMiddleware:
 
     def _unverified(self, request, reason: str, detail: str) -> Optional[JsonResponse]:
         if self.config.monitor:
-            logger.warning("approov monitor: would refuse %s %s: %s (%s)", request.META.get("REQUEST_METHOD", "")[:16],
-                           request.path[:256], reason, detail, extra={"reason": reason})
+            logger.warning("approov monitor: would refuse %s: %s (%s)", _what(request), reason, detail,
+                           extra={"reason": reason})
             return None
         return _refuse(request, 401, reason, detail)
 
@@ -163,19 +195,20 @@ class ApproovMiddleware:
         if binding is None and names:
             binding = self._bindings[names] = self.config.binding(names)
         try:
-            claims = self.config.tokens.verify_request(MetaHeaders(request.META), binding)
+            headers = MetaHeaders(request.META)
+            claims = self.config.tokens.verify(self.config.tokens.token_from_headers(headers))
+            bound = binding.check(claims, headers) if binding is not None else False
         except TokenFailure as failure:
             request.approov = ApproovFacts(failure.reason)
             if policy.kind == conf.OPTIONAL:
-                logger.debug("approov: %s %s: %s", request.META.get("REQUEST_METHOD", "")[:16], request.path[:256],
-                             failure.reason, extra={"reason": failure.reason})
+                logger.debug("approov: %s: %s", _what(request), failure.reason, extra={"reason": failure.reason})
                 return None
             return self._unverified(request, failure.reason, failure.detail)
         request.approov = ApproovFacts(
             "ok",
             claims.get("did") or None,
-            datetime.fromtimestamp(expiry_seconds(claims), tz=timezone.utc),
+            _datetime(expiry_seconds(claims)),
             {name: claims[name] for name in FACT_CLAIMS if claims.get(name)},
-            binding.lower if binding is not None else (),
+            binding.lower if bound else (),
         )
         return None

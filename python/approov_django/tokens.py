@@ -166,14 +166,15 @@ class Binding:
         self.strip_scheme = bool(strip_scheme)
         self.optional = bool(optional)
 
-    def check(self, claims: dict, headers) -> None:
-        """Raises TokenFailure unless claims' pay binds the headers.
+    def check(self, claims: dict, headers) -> bool:
+        """Raises TokenFailure unless claims' pay binds the headers; returns
+        whether a binding was checked (False: optional, and no pay).
 
         headers maps header names to WSGI strings (anything with .get, such
         as request.headers or MetaHeaders)."""
         if "pay" not in claims:
             if self.optional:
-                return
+                return False
             raise TokenFailure("binding_claim_missing", "token has no pay claim")
         want = _decode_pay(claims["pay"])
         if want is None:
@@ -183,6 +184,7 @@ class Binding:
             digest.update(wire(self._value(headers, name)))
         if not hmac.compare_digest(digest.digest(), want):
             raise TokenFailure("binding_mismatch", "pay claim does not match the bound headers")
+        return True
 
     def _value(self, headers, name: str) -> str:
         value = headers.get(name)
@@ -328,7 +330,9 @@ class TokenVerifier:
             signature = segment(sig_seg)
         except ValueError:
             raise _malformed("signature is not canonical unpadded base64url") from None
-        self._verify_signature(alg, kid, (head_seg + "." + pay_seg).encode("ascii"), signature)
+        # The payload is not decoded yet: its bytes, whatever they are, are
+        # signed (a byte no base64url has fails the HMAC, as in Go).
+        self._verify_signature(alg, kid, wire(head_seg + "." + pay_seg), signature)
 
         try:
             payload = segment(pay_seg)

@@ -94,6 +94,15 @@ class GatewayModeTests(SimpleTestCase):
         r = self.client.get("/orders/7", SCRIPT_NAME="/public", RAW_URI="/public/orders/7", **headers)
         self.assertEqual(r.status_code, 400)
 
+    @override_settings(MIDDLEWARE=["approov_django.middleware.ApproovMiddleware", "testproject.hostconf.HostURLConf"])
+    def test_the_view_django_runs_decides(self):
+        # /healthz is exempt in the root URLconf; the api. host's, which a
+        # later middleware picks, makes it a required view, which refuses
+        # the gateway's verdict "public".
+        headers = approov_headers(path="/healthz", host="api.example.com", result="public", did=None)
+        self.assertEqual(self.get("/healthz", **headers), (401, {}))
+        self.assertEqual(self.get("/healthz", **approov_headers(path="/healthz", host="api.example.com"))[0], 200)
+
     def test_async(self):
         async def run():
             client = AsyncClient()
@@ -150,6 +159,55 @@ class InProcessModeTests(SimpleTestCase):
     def test_a_view_exempt_on_one_url_only(self):
         self.assertEqual(self.get("/public/default")[0], 200)
         self.assertEqual(self.get("/"), (401, {}))
+
+    @override_settings(MIDDLEWARE=["approov_django.middleware.ApproovMiddleware", "testproject.hostconf.HostURLConf"])
+    def test_the_view_django_runs_decides_not_the_first_lookup(self):
+        # A later middleware switches the URLconf: /healthz is exempt in the
+        # root one, protected in the api. host's.
+        self.assertEqual(self.get("/healthz", HTTP_HOST="api.example.com"), (401, {}))
+        self.assertEqual(self.get("/healthz", HTTP_HOST="api.example.com", **approov_headers())[0], 200)
+        self.assertEqual(self.get("/healthz")[0], 200)
+
+    @override_settings(ROOT_URLCONF="testproject.urls_i18n", USE_I18N=True, LANGUAGES=[("en", "English"), ("fr", "French")],
+                       MIDDLEWARE=["approov_django.middleware.ApproovMiddleware", "django.middleware.locale.LocaleMiddleware"])
+    def test_language_prefixed_urls(self):
+        unbound = approov_headers(claims={})
+        unbound["HTTP_AUTHORIZATION"] = "Bearer victim"
+        for lang in ("en", "fr"):
+            with self.subTest(lang):
+                self.assertEqual(self.get("/%s/transfer/" % lang, **unbound), (401, {}))
+                self.assertEqual(self.get("/%s/transfer/" % lang, **approov_headers(bind="Bearer alice"))[0], 200)
+
+    @override_settings(APPROOV_BINDING_OPTIONAL=True)
+    def test_optional_binding_binds_nothing_without_pay(self):
+        status, body = self.get("/bound", **approov_headers())
+        self.assertEqual((status, body["bound"]), (200, []))
+        status, body = self.get("/bound", **approov_headers(bind="Bearer alice"))
+        self.assertEqual((status, body["bound"]), (200, ["authorization"]))
+
+    def test_attacker_bytes_are_refused_not_crashed_on(self):
+        head, _, sig = make_token().split(".")
+        for token in (head + ".\xe9." + sig, head + "." + "\xff" * 40 + "." + sig):
+            with self.subTest(token=token[-50:]):
+                self.assertEqual(self.get("/", HTTP_APPROOV_TOKEN=token), (401, {}))
+
+    def test_a_token_expiring_at_the_end_of_year_9999(self):
+        # The Go library accepts it; float() rounds it into the year 10000.
+        import jwt
+        from approov_django.tokens import parse_secret
+        key = parse_secret(settings.TOKEN_SECRET)
+        signing_input = (jwt.utils.base64url_encode(b'{"alg":"HS256"}') + b"." +
+                         jwt.utils.base64url_encode(b'{"exp":253402300799.9999999,"did":"d"}'))
+        import hmac, hashlib
+        token = (signing_input + b"." + jwt.utils.base64url_encode(hmac.new(key, signing_input, hashlib.sha256).digest())).decode()
+        status, body = self.get("/", HTTP_APPROOV_TOKEN=token)
+        self.assertEqual((status, body["expiry"]), (200, "9999-12-31T23:59:59+00:00"))
+
+    def test_a_line_break_in_the_path_stays_in_one_log_line(self):
+        with self.assertLogs("approov", "WARNING") as logs:
+            self.get("/whoami%0Aapproov%20accepted%20GET%20/admin")
+        self.assertEqual(len(logs.output), 1)
+        self.assertNotIn("\n", logs.output[0])
 
     def test_binding_per_view(self):
         self.assertEqual(self.get("/bound", **approov_headers(bind="Bearer alice"))[0], 200)

@@ -1,0 +1,46 @@
+package ratelimit
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/approov-gateway/approov/internal/e2e"
+)
+
+// BenchmarkLocal is one decision in process, over 10,000 devices.
+func BenchmarkLocal(b *testing.B) {
+	lo := NewLocal()
+	l := Limit{Count: 1000, Per: time.Second, Burst: 1000}
+	keys := make([]string, 10000)
+	for i := range keys {
+		keys[i] = "device-" + strconv.Itoa(i)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		lo.Allow(context.Background(), keys[i%len(keys)], l)
+		i++
+	}
+}
+
+// BenchmarkRedis is one decision through Debian's redis-server on
+// loopback: the round trip a shared limit adds to a request.
+func BenchmarkRedis(b *testing.B) {
+	_, url := e2e.StartRedis(b)
+	r, err := NewRedis(url, time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	l := Limit{Count: 1000, Per: time.Second, Burst: 1000}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := r.Allow(context.Background(), "device-"+strconv.Itoa(i%10000), l); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}

@@ -116,6 +116,15 @@ type Config struct {
 	// second; 0 logs every one.
 	LogRejectionsPerSecond int
 
+	// Rate limits per device (the verified did): RateLimit is "" or "off"
+	// for none, else "N/s", "N/m" or "N/h"; routes may replace it.
+	RateLimit             string
+	RateLimitBurst        int
+	RateLimitRedisURL     string
+	RateLimitRedisTimeout time.Duration
+	RateLimitFailClosed   bool
+	RateLimitMonitor      bool
+
 	// File is the YAML file the configuration was read from, if any.
 	File string
 
@@ -165,6 +174,10 @@ type Route struct {
 	// MessageSigning replaces the top-level message_signing for this
 	// route: off, auto or required.
 	MessageSigning string `yaml:"message_signing"`
+	// RateLimit and RateLimitBurst replace the top-level rate_limit and
+	// rate_limit_burst for this route; "off" turns the limit off.
+	RateLimit      string `yaml:"rate_limit"`
+	RateLimitBurst *int   `yaml:"rate_limit_burst"`
 }
 
 // The values of Route.AssertionBind.

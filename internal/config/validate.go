@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/approov-gateway/approov/internal/jwks"
+	"github.com/approov-gateway/approov/internal/ratelimit"
 )
 
 // maxAssertionLifetime is the longest assertion_lifetime accepted: the
@@ -80,6 +81,7 @@ func (c *Config) validate() Problems {
 	if c.MaxHeaderCount < 8 {
 		add("max_header_count", "max_header_count: want at least 8")
 	}
+	c.validateRateLimit(add)
 	if c.LogRejectionsPerSecond < 0 {
 		add("log_rejections_per_second", "log_rejections_per_second: want 0 (every line) or more")
 	}
@@ -296,6 +298,13 @@ func (c *Config) validateRoutes(add addFunc) {
 		default:
 			add(path("message_signing"), "%s.message_signing: want off, auto or required", where)
 		}
+		if r.RateLimit != "" || r.RateLimitBurst != nil {
+			if _, err := c.RouteRateLimit(r); err != nil {
+				add(path("rate_limit"), "%s.rate_limit: %v", where, err)
+			} else if r.Mode == ModePublic && r.RateLimit != RateLimitOff {
+				add(path("rate_limit"), "%s: a public route verifies no device to limit; remove rate_limit", where)
+			}
+		}
 		if r.Upstream != "" {
 			if err := checkUpstream(r.Upstream); err != nil {
 				add(path("upstream"), "%s.upstream: %v", where, err)
@@ -402,4 +411,42 @@ func checkAddr(addr string) error {
 func checkUpstream(raw string) error {
 	_, err := ParseUpstream(raw)
 	return err
+}
+
+// RateLimitOff turns rate limiting off, at the top level or on a route.
+const RateLimitOff = "off"
+
+// validateRateLimit checks the top-level rate-limit settings.
+func (c *Config) validateRateLimit(add addFunc) {
+	if _, err := c.RouteRateLimit(Route{}); err != nil {
+		add("rate_limit", "rate_limit: %v", err)
+	}
+	if c.RateLimitRedisURL != "" {
+		if err := ratelimit.CheckURL(c.RateLimitRedisURL); err != nil {
+			add("rate_limit_redis_url", "rate_limit_redis_url: %v", err)
+		}
+	}
+	if c.RateLimitRedisTimeout <= 0 || c.RateLimitRedisTimeout > time.Second {
+		add("rate_limit_redis_timeout", "rate_limit_redis_timeout: want more than 0 and at most 1s")
+	}
+}
+
+// RouteRateLimit returns the limit route r applies (its own rate_limit and
+// rate_limit_burst, else the top level's), or nil for none.
+func (c *Config) RouteRateLimit(r Route) (*ratelimit.Limit, error) {
+	spec, burst := c.RateLimit, c.RateLimitBurst
+	if r.RateLimit != "" {
+		spec = r.RateLimit
+	}
+	if r.RateLimitBurst != nil {
+		burst = *r.RateLimitBurst
+	}
+	if spec == "" || spec == RateLimitOff {
+		return nil, nil
+	}
+	l, err := ratelimit.ParseLimit(spec, burst)
+	if err != nil {
+		return nil, err
+	}
+	return &l, nil
 }

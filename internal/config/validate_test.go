@@ -35,6 +35,23 @@ var validateTests = []struct {
 }{
 	{"valid", func(*Config) {}, nil},
 
+	// Rate limits.
+	{"rate limits", func(c *Config) {
+		c.RateLimit, c.RateLimitBurst, c.RateLimitRedisURL = "100/m", 20, "redis://127.0.0.1:6379/0"
+		c.Routes = []Route{{Match: "/a/", RateLimit: "5/s"}, {Match: "/b/", RateLimit: "off"}, {Match: "/c/", Mode: ModePublic, RateLimit: "off"}}
+	}, nil},
+	{"rate limits wrong", func(c *Config) {
+		c.RateLimit, c.RateLimitRedisURL, c.RateLimitRedisTimeout = "100 per minute", "http://127.0.0.1:6379", 0
+		burst := -1
+		c.Routes = []Route{{Match: "/a/", RateLimitBurst: &burst}, {Match: "/p/", Mode: ModePublic, RateLimit: "1/s"}}
+	}, []string{
+		"rate_limit: want a number of requests per s, m or h, such as 100/m",
+		"rate_limit_redis_url: not a redis:// or rediss:// URL",
+		"rate_limit_redis_timeout: want more than 0 and at most 1s",
+		"routes[0].rate_limit: want a number of requests per s, m or h, such as 100/m",
+		"routes[1]: a public route verifies no device to limit; remove rate_limit",
+	}},
+
 	// Keys.
 	{"two key sources", func(c *Config) { c.SecretFile = "/s" },
 		[]string{"set only one of APPROOV_BASE64_SECRET, APPROOV_BASE64URL_SECRET, APPROOV_SECRET_FILE and APPROOV_PUBLIC_KEY_FILE; list more keys under keys: in the config file"}},

@@ -169,7 +169,7 @@ func decodeList(file, name string, n *yaml.Node, dst any) ([]item, Problems) {
 }
 
 // setField sets a route or key field from a YAML value: a string, a
-// *bool, or a []string (from a list, or a comma-separated string). Its
+// *bool, an *int, or a []string (from a list, or a comma-separated string). Its
 // errors say what the value should be, in the words of YAML, never naming
 // a Go type.
 func setField(f reflect.Value, n *yaml.Node) error {
@@ -188,6 +188,15 @@ func setField(f reflect.Value, n *yaml.Node) error {
 			return errors.New("want true or false")
 		}
 		f.Set(reflect.ValueOf(&b))
+	case *int:
+		if n.Kind != yaml.ScalarNode {
+			return errors.New("want a whole number")
+		}
+		i, err := strconv.Atoi(n.Value)
+		if err != nil {
+			return errors.New("want a whole number")
+		}
+		f.Set(reflect.ValueOf(&i))
 	case []string:
 		text, err := scalarText(n)
 		if err != nil {

@@ -146,10 +146,12 @@ func TestEveryFieldDecodes(t *testing.T) {
 		for i := range typ.NumField() {
 			f := typ.Field(i)
 			value := "x"
-			switch f.Type.Kind() {
-			case reflect.Pointer:
+			switch {
+			case f.Type == reflect.TypeOf(new(int)):
+				value = "7"
+			case f.Type.Kind() == reflect.Pointer:
 				value = "true"
-			case reflect.Slice:
+			case f.Type.Kind() == reflect.Slice:
 				value = "[x, y]"
 			}
 			b.WriteString(" " + f.Tag.Get("yaml") + ": " + value + "\n ")

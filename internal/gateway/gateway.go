@@ -20,6 +20,7 @@ import (
 
 	"github.com/approov-gateway/approov/internal/config"
 	"github.com/approov-gateway/approov/internal/jwks"
+	"github.com/approov-gateway/approov/internal/ratelimit"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -35,6 +36,10 @@ type Gateway struct {
 	// built at start (its settings need a restart) and runs while Serve
 	// does.
 	jwks *jwks.Source
+	// local holds per-device rate limits when no Redis shares them; it
+	// outlives reloads, so that a reload does not give every device a
+	// fresh burst.
+	local *ratelimit.Local
 
 	// maxConns caps the connections of the API listeners; it is fixed at
 	// start-up (max_connections is a restart-only setting).
@@ -69,7 +74,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	}
 	log = slog.New(requestIDHandler{log.Handler()})
 	reg := prometheus.NewRegistry()
-	g := &Gateway{log: log, registry: reg, metrics: newMetrics(reg), load: opts.Load}
+	g := &Gateway{log: log, registry: reg, metrics: newMetrics(reg), load: opts.Load, local: ratelimit.NewLocal()}
 	if err := g.startJWKS(cfg); err != nil {
 		return nil, err
 	}
@@ -91,7 +96,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 // Check builds everything a gateway needs from cfg without serving — what
 // --check-config runs — and returns the warnings a start would log.
 func Check(cfg *config.Config) (warnings []string, err error) {
-	g := &Gateway{log: slog.New(slog.DiscardHandler), metrics: newMetrics(prometheus.NewRegistry())}
+	g := &Gateway{log: slog.New(slog.DiscardHandler), metrics: newMetrics(prometheus.NewRegistry()), local: ratelimit.NewLocal()}
 	if err := g.startJWKS(cfg); err != nil {
 		return nil, err
 	}

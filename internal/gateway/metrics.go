@@ -26,6 +26,7 @@ type metrics struct {
 	// sent them: fast (package h1) or fallback (net/http's Transport).
 	upstreamRequests *prometheus.CounterVec
 	signatures       *prometheus.CounterVec
+	rateLimits       *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -68,6 +69,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "approov_gateway_message_signatures_total",
 			Help: "Message-signature checks of requests with a valid token, by route, endpoint, outcome (verified, not_required, rejected, monitored) and reason code.",
 		}, []string{"route", "endpoint", "outcome", "reason"}),
+		rateLimits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "approov_gateway_rate_limit_total",
+			Help: "Per-device rate-limit decisions on requests with a verified token, by route and outcome: allowed, limited (429), monitored (over the limit, let through), no_device (a token without did: not limited), error (Redis could not decide; let through, or 503 with rate_limit_fail_closed).",
+		}, []string{"route", "outcome"}),
 		upstreamRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "approov_gateway_upstream_requests_total",
 			Help: "Requests sent upstream, by upstream and client: fast (the gateway's HTTP/1.1 client, for plain requests) or fallback (net/http's Transport: upgrades, streamed bodies, Expect, https).",
@@ -83,7 +88,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}, []string{"version", "revision", "modified", "time", "goversion"})
 	b := version.Current()
 	build.WithLabelValues(b.Version, b.Revision, strconv.FormatBool(b.Modified), b.Time, b.GoVersion).Set(1)
-	reg.MustRegister(m.requests, m.verify, m.upstream, m.upstreamErrors, m.refused, m.reloads, m.lastReload, m.inflight, m.keepAlive, m.upstreamRequests, m.signatures, build,
+	reg.MustRegister(m.requests, m.verify, m.upstream, m.upstreamErrors, m.refused, m.reloads, m.lastReload, m.inflight, m.keepAlive, m.upstreamRequests, m.signatures, m.rateLimits, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.lastReload.SetToCurrentTime()
 	for _, r := range []string{"success", "failure"} {

@@ -8,6 +8,7 @@ import (
 	"github.com/approov-gateway/approov"
 	"github.com/approov-gateway/approov/approovhttp"
 	"github.com/approov-gateway/approov/internal/config"
+	"github.com/approov-gateway/approov/internal/ratelimit"
 )
 
 // route is one routing rule, built.
@@ -22,6 +23,9 @@ type route struct {
 	// bindTarget: the assertion binds the request target, not only the
 	// method and host (assertion_bind).
 	bindTarget bool
+	// rateLimit is the per-device limit of the route's proxied requests,
+	// or nil.
+	rateLimit *ratelimit.Limit
 	// proxy serves requests on the proxy listener; auth answers
 	// forward-auth checks for requests the route would match.
 	proxy http.Handler
@@ -73,6 +77,7 @@ func (g *Gateway) buildRoute(st *state, rc *config.Route, upstreams map[string]*
 		monitor:    boolOr(rc.Monitor, cfg.Monitor),
 		bindTarget: rc.AssertionBind != config.BindHost,
 	}
+	rt.rateLimit, _ = cfg.RouteRateLimit(*rc) // validated with the configuration
 
 	var backend http.Handler = notFound{}
 	switch {
@@ -143,7 +148,7 @@ func (g *Gateway) buildRoute(st *state, rc *config.Route, upstreams map[string]*
 		if signing != nil {
 			proxied = g.checkSignatures(st, rt, signing, "proxy", st.proxySigned, backend)
 		}
-		rt.proxy = protect("proxy")(proxied)
+		rt.proxy = protect("proxy")(g.rateLimited(st, rt, proxied))
 		if rc.TokenQueryParam != "" {
 			rt.proxy = queryToken(st, rc.TokenQueryParam, rt.proxy)
 		}

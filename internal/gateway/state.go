@@ -15,6 +15,7 @@ import (
 	"github.com/approov-gateway/approov/approovhttp"
 	"github.com/approov-gateway/approov/assertion"
 	"github.com/approov-gateway/approov/internal/config"
+	"github.com/approov-gateway/approov/internal/ratelimit"
 	"github.com/approov-gateway/approov/msgsig"
 )
 
@@ -51,7 +52,11 @@ type state struct {
 	// required); publicURL is public_url, or nil.
 	// logLimit bounds the rejection lines of every route and endpoint
 	// (log_rejections_per_second); nil logs every one.
-	logLimit  *approovhttp.LogLimiter
+	logLimit *approovhttp.LogLimiter
+	// limiter decides per-device rate limits: the gateway's Local, or
+	// redis when rate_limit_redis_url shares them.
+	limiter   ratelimit.Limiter
+	redis     *ratelimit.Redis
 	signing   map[string]*msgsig.Verifier
 	publicURL *url.URL
 	warnings  []string
@@ -63,6 +68,9 @@ func (st *state) retire() {
 	time.AfterFunc(st.cfg.UpstreamResponseHeaderTimeout, func() {
 		for _, t := range st.transports {
 			t.CloseIdleConnections()
+		}
+		if st.redis != nil {
+			st.redis.Close()
 		}
 	})
 }
@@ -82,6 +90,15 @@ func (g *Gateway) build(cfg *config.Config) (*state, error) {
 		routedMethods:   map[string]bool{},
 		forwardAuth:     newForwardAuthPolicy(cfg),
 		logLimit:        approovhttp.NewLogLimiter(cfg.LogRejectionsPerSecond),
+		limiter:         g.local,
+	}
+	if cfg.RateLimitRedisURL != "" {
+		r, err := ratelimit.NewRedis(cfg.RateLimitRedisURL, cfg.RateLimitRedisTimeout)
+		if err != nil {
+			problems = append(problems, "rate_limit_redis_url: "+err.Error())
+		} else {
+			st.redis, st.limiter = r, r
+		}
 	}
 	for _, name := range cfg.ForwardClaims {
 		f, _ := config.FactNamed(name) // validated by config

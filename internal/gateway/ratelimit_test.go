@@ -1,0 +1,139 @@
+package gateway
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/alicebob/miniredis/v2"
+)
+
+// rateCount reads approov_gateway_rate_limit_total for route and outcome.
+func (tg *testGateway) rateCount(t *testing.T, route, outcome string) float64 {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	tg.adminHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	series := fmt.Sprintf("approov_gateway_rate_limit_total{outcome=%q,route=%q} ", outcome, route)
+	for _, line := range strings.Split(rec.Body.String(), "\n") {
+		if v, ok := strings.CutPrefix(line, series); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+	}
+	return 0
+}
+
+// TestRateLimitPerDevice: each verified device gets its burst, then 429 {}
+// with Retry-After and the RateLimit fields; another device is not
+// affected; a token without did is not limited; a route can turn the limit
+// off; a public route passes.
+func TestRateLimitPerDevice(t *testing.T) {
+	tg := newTestGateway(t, `
+rate_limit: 2/m
+routes:
+  - match: /free/
+    rate_limit: "off"
+  - match: /public/
+    mode: public
+`)
+	alice := h("Approov-Token", token(t, map[string]any{"did": "alice"}))
+	bob := h("Approov-Token", token(t, map[string]any{"did": "bob"}))
+	for i := range 2 {
+		if r := tg.do(t, "GET", "/a", alice); r.status != 200 {
+			t.Fatalf("alice's request %d: %d", i+1, r.status)
+		}
+	}
+	r := tg.do(t, "GET", "/a", alice)
+	if r.status != 429 || r.body != "{}" {
+		t.Fatalf("alice over her limit: %d %q", r.status, r.body)
+	}
+	for name, want := range map[string]string{"Retry-After": "30", "RateLimit-Policy": `"device";q=2;w=60`, "RateLimit": `"device";r=0;t=60`} {
+		if got := r.header.Get(name); got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+	if r := tg.do(t, "GET", "/a", bob); r.status != 200 {
+		t.Errorf("bob: %d", r.status)
+	}
+	anonymous := h("Approov-Token", token(t, nil))
+	for range 5 {
+		if r := tg.do(t, "GET", "/a", anonymous); r.status != 200 {
+			t.Fatalf("a token without did: %d", r.status)
+		}
+		if r := tg.do(t, "GET", "/free/x", alice); r.status != 200 {
+			t.Fatalf("rate_limit off on the route: %d", r.status)
+		}
+		if r := tg.do(t, "GET", "/public/x", nil); r.status != 200 {
+			t.Fatalf("public route: %d", r.status)
+		}
+	}
+	for outcome, want := range map[string]float64{"allowed": 3, "limited": 1, "no_device": 5} {
+		if got := tg.rateCount(t, "default", outcome); got != want {
+			t.Errorf("%s: %v, want %v", outcome, got, want)
+		}
+	}
+}
+
+// TestRateLimitNeverOnAFailedToken: in monitor mode a failed token's
+// request passes, but its did is not trusted to key a limit.
+func TestRateLimitNeverOnAFailedToken(t *testing.T) {
+	tg := newTestGateway(t, "rate_limit: 1/h\nmonitor: true\n")
+	forged := token(t, map[string]any{"did": "victim"})
+	forged = forged[:len(forged)-2] + "AA"
+	for range 3 {
+		if r := tg.do(t, "GET", "/", h("Approov-Token", forged)); r.status != 200 {
+			t.Fatalf("monitor mode: %d", r.status)
+		}
+	}
+	if r := tg.do(t, "GET", "/", h("Approov-Token", token(t, map[string]any{"did": "victim"}))); r.status != 200 {
+		t.Fatalf("the real victim was limited by forged tokens: %d", r.status)
+	}
+}
+
+// TestRateLimitMonitor: over the limit, logged and counted, let through.
+func TestRateLimitMonitor(t *testing.T) {
+	tg := newTestGateway(t, "rate_limit: 1/h\nrate_limit_monitor: true\n")
+	alice := h("Approov-Token", token(t, map[string]any{"did": "alice"}))
+	for range 3 {
+		if r := tg.do(t, "GET", "/", alice); r.status != 200 {
+			t.Fatalf("%d", r.status)
+		}
+	}
+	if got := tg.rateCount(t, "default", "monitored"); got != 2 {
+		t.Errorf("monitored: %v", got)
+	}
+}
+
+// TestRateLimitSharedThroughRedis: two gateways sharing one Redis hold
+// one limit between them; with Redis gone, requests pass (the default)
+// or get 503 {} (rate_limit_fail_closed).
+func TestRateLimitSharedThroughRedis(t *testing.T) {
+	m := miniredis.RunT(t)
+	yaml := "rate_limit: 3/h\nrate_limit_redis_url: redis://" + m.Addr() + "/0\nrate_limit_redis_timeout: 200ms\n"
+	a, b := newTestGateway(t, yaml), newTestGateway(t, yaml)
+	alice := h("Approov-Token", token(t, map[string]any{"did": "alice"}))
+	var statuses []int
+	for _, tg := range []*testGateway{a, b, a, b} {
+		statuses = append(statuses, tg.do(t, "GET", "/", alice).status)
+	}
+	if fmt.Sprint(statuses) != "[200 200 200 429]" {
+		t.Fatalf("across two gateways: %v", statuses)
+	}
+
+	closed := newTestGateway(t, yaml+"rate_limit_fail_closed: true\n")
+	m.Close()
+	if r := a.do(t, "GET", "/", h("Approov-Token", token(t, map[string]any{"did": "bob"}))); r.status != 200 {
+		t.Errorf("Redis down, fail open: %d", r.status)
+	}
+	if got := a.rateCount(t, "default", "error"); got != 1 {
+		t.Errorf("errors counted: %v", got)
+	}
+	if r := closed.do(t, "GET", "/", alice); r.status != 503 || r.body != "{}" {
+		t.Errorf("Redis down, fail closed: %d %q", r.status, r.body)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -216,6 +217,79 @@ func TestNoReuseAfterHead(t *testing.T) {
 		}
 		if r := tg.do(t, "GET", "/", valid); r.status != 200 || r.body != "good" {
 			t.Errorf("fast path %s: the GET after HEAD got %d %q", fast, r.status, r.body)
+		}
+	}
+}
+
+// TestHeadsKeepPooling: HEAD requests, which the gateway sends with
+// Connection: close, do not count towards upstream_keepalive: auto's streak
+// of closing answers; a client sending HEADs cannot turn pooling off.
+func TestHeadsKeepPooling(t *testing.T) {
+	var conns atomic.Int32
+	up := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	up.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	up.Start()
+	defer up.Close()
+	for _, fast := range []string{"true", "false"} {
+		tg := newTestGateway(t, "upstream: "+up.URL+"\nupstream_fast_path: "+fast+"\n")
+		valid := h("Approov-Token", token(t, nil))
+		for range 20 {
+			tg.do(t, "HEAD", "/", valid)
+		}
+		before := conns.Load()
+		for range 10 {
+			if r := tg.do(t, "GET", "/", valid); r.status != 200 {
+				t.Fatalf("%d", r.status)
+			}
+		}
+		if n := conns.Load() - before; n > 1 {
+			t.Errorf("fast path %s: 10 GETs after 20 HEADs opened %d connections: pooling was turned off", fast, n)
+		}
+	}
+}
+
+// TestFinalResponseAfter1xx: ReverseProxy clears the response header after
+// relaying a 1xx; the final answer still has the request id and no
+// guessed Content-Type.
+func TestFinalResponseAfter1xx(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				http.ReadRequest(bufio.NewReader(c))
+				io.WriteString(c, "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"+
+					"HTTP/1.1 200 OK\r\nContent-Length: 31\r\n\r\n<html><script>alert(1)</script>")
+			}()
+		}
+	}()
+	for _, fast := range []string{"true", "false"} {
+		tg := newTestGateway(t, "upstream: http://"+ln.Addr().String()+"\nupstream_fast_path: "+fast+"\n")
+		resp, err := http.DefaultClient.Do(func() *http.Request {
+			req, _ := http.NewRequest("GET", tg.front.URL+"/", nil)
+			req.Header.Set("Approov-Token", token(t, nil))
+			return req
+		}())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if ct, ok := resp.Header["Content-Type"]; resp.StatusCode != 200 || ok || resp.Header.Get(RequestIDHeader) == "" {
+			t.Errorf("fast path %s: %d, Content-Type %q, request id %q", fast, resp.StatusCode, ct, resp.Header.Get(RequestIDHeader))
 		}
 	}
 }

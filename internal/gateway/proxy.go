@@ -122,9 +122,45 @@ func (g *Gateway) newProxy(st *state, rt *route, target *url.URL, transport http
 		// otherwise sniff one from the body (text/html, say), depending
 		// on when ReverseProxy first flushes.
 		w.Header()["Content-Type"] = nil
-		p.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), startKey{}, time.Now())))
+		fw := &finalHeaders{ResponseWriter: w, requestID: w.Header()[RequestIDHeader]}
+		p.ServeHTTP(fw, r.WithContext(context.WithValue(r.Context(), startKey{}, time.Now())))
 	})
 }
+
+// finalHeaders puts back, on the final response, the headers the gateway
+// set before proxying: ReverseProxy clears the response header after each
+// 1xx it relays, which took the request id away and let net/http sniff a
+// Content-Type for the final body.
+type finalHeaders struct {
+	http.ResponseWriter
+	requestID []string
+	wrote     bool
+}
+
+func (f *finalHeaders) WriteHeader(code int) {
+	if code >= 200 && !f.wrote {
+		f.wrote = true
+		h := f.ResponseWriter.Header()
+		if _, ok := h["Content-Type"]; !ok {
+			h["Content-Type"] = nil
+		}
+		if f.requestID != nil && h[RequestIDHeader] == nil {
+			h[RequestIDHeader] = f.requestID
+		}
+	}
+	f.ResponseWriter.WriteHeader(code)
+}
+
+func (f *finalHeaders) Write(b []byte) (int, error) {
+	if !f.wrote {
+		f.WriteHeader(http.StatusOK)
+	}
+	return f.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the writer's Flush and
+// deadlines, as ReverseProxy's flushing needs.
+func (f *finalHeaders) Unwrap() http.ResponseWriter { return f.ResponseWriter }
 
 // errBadStatus is an upstream response whose status code is no HTTP
 // status.

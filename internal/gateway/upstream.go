@@ -106,6 +106,12 @@ func (u *upstreamTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		u.streak.Store(0)
 		return resp, nil
 	}
+	if r.Close {
+		// The gateway asked to close (after HEAD, say), and the upstream
+		// agreed: that says nothing of how it treats other requests, and
+		// a client sending HEADs must not turn pooling off.
+		return resp, nil
+	}
 	if u.streak.Add(1) >= closeStreak && u.off.CompareAndSwap(false, true) {
 		u.keepAlive(false)
 		if u.fast != nil {

@@ -133,6 +133,10 @@ func (t *Transport) put(c *conn) {
 		return
 	}
 	t.idle = append(t.idle, c)
+	if t.IdleTimeout > 0 && t.sweep == nil {
+		// Without further traffic nothing else would close them.
+		t.sweep = time.AfterFunc(t.IdleTimeout, t.sweepIdle)
+	}
 	// The oldest lie first: close those idle too long.
 	var stale []*conn
 	if t.IdleTimeout > 0 {
@@ -142,6 +146,27 @@ func (t *Transport) put(c *conn) {
 		}
 		stale = append(stale, t.idle[:i]...)
 		t.idle = append(t.idle[:0], t.idle[i:]...)
+	}
+	t.mu.Unlock()
+	for _, s := range stale {
+		s.close()
+	}
+}
+
+// sweepIdle closes the connections idle longer than IdleTimeout, and
+// comes back while any are left.
+func (t *Transport) sweepIdle() {
+	now := time.Now()
+	t.mu.Lock()
+	i := 0
+	for i < len(t.idle) && now.Sub(t.idle[i].idleAt) >= t.IdleTimeout {
+		i++
+	}
+	stale := append([]*conn(nil), t.idle[:i]...)
+	t.idle = append(t.idle[:0], t.idle[i:]...)
+	t.sweep = nil
+	if len(t.idle) > 0 && !t.closed {
+		t.sweep = time.AfterFunc(t.idle[0].idleAt.Add(t.IdleTimeout).Sub(now), t.sweepIdle)
 	}
 	t.mu.Unlock()
 	for _, s := range stale {

@@ -75,7 +75,13 @@ func TestAnswerBeforeReset(t *testing.T) {
 	for range 3 {
 		req, _ := http.NewRequest("POST", "http://u/upload", nil)
 		req.Body, req.ContentLength = NewBufferedBody(body), int64(len(body))
-		resp, err := tr.RoundTrip(req)
+		// Far above MaxFastBody, so exchange is called as RoundTrip would
+		// call it for a smaller body that meets the same reset.
+		c, _, err := tr.get(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := tr.exchange(context.Background(), c, req)
 		if err != nil {
 			t.Fatalf("the upstream's answer was lost: %v", err)
 		}

@@ -85,6 +85,8 @@ type Transport struct {
 	mu     sync.Mutex
 	idle   []*conn // most recently used last
 	closed bool    // CloseIdleConnections was called: pool no more
+	// sweep closes idle connections when no request comes to do it.
+	sweep *time.Timer
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -98,9 +100,16 @@ func (t *Transport) SetKeepAlive(on bool) {
 	}
 }
 
+// MaxFastBody is the largest body the fast path sends. It writes the whole
+// request before reading the answer, so a body the socket buffers of both
+// ends cannot hold would block the write of an upstream that answers
+// early without reading it (a 401 on the header alone); net/http's
+// Transport, which reads while it writes, sends larger ones.
+const MaxFastBody = 32 << 10
+
 // Eligible reports whether the fast path sends r: plain http, no upgrade,
 // no Expect, no trailers, and a body that is empty or a [BufferedBody] of
-// its ContentLength.
+// its ContentLength, at most [MaxFastBody].
 func Eligible(r *http.Request) bool {
 	if r.URL == nil || r.URL.Scheme != "http" || len(r.Trailer) > 0 {
 		return false
@@ -119,7 +128,8 @@ func Eligible(r *http.Request) bool {
 	case nil:
 		return true
 	case BufferedBody:
-		return int64(len(b.Bytes())) == r.ContentLength
+		n := len(b.Bytes())
+		return int64(n) == r.ContentLength && n <= MaxFastBody
 	}
 	return r.Body == http.NoBody
 }

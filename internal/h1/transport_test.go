@@ -455,3 +455,49 @@ func TestNoReuseAfterBodilessAnswer(t *testing.T) {
 		})
 	}
 }
+
+// A body above MaxFastBody goes to the fallback, which reads the answer
+// while it writes: the fast path writes first, and an upstream that
+// answers early without reading would block a write the socket buffers
+// cannot hold.
+func TestLargeBodiesFallBack(t *testing.T) {
+	for _, n := range []int{MaxFastBody, MaxFastBody + 1} {
+		req, _ := http.NewRequest("POST", "http://u/x", nil)
+		req.Body, req.ContentLength = NewBufferedBody(make([]byte, n)), int64(n)
+		if got, want := Eligible(req), n <= MaxFastBody; got != want {
+			t.Errorf("%d bytes: eligible %v", n, got)
+		}
+	}
+}
+
+// Idle connections are closed after IdleTimeout even when no request
+// comes to notice them.
+func TestIdleConnectionsClosedWithoutTraffic(t *testing.T) {
+	tr := newKeepAliveServer(t, "ok").transport()
+	tr.MaxIdle, tr.IdleTimeout = 8, 50*time.Millisecond
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest("GET", "http://u/", nil)
+			if _, err := do(t, tr, req); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		tr.mu.Lock()
+		n := len(tr.idle)
+		tr.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d idle connections still open 5 s after their 50 ms idle timeout", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

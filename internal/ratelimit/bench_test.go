@@ -44,3 +44,26 @@ func BenchmarkRedis(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkRedisParallel is decisions from many goroutines at once, as
+// several gateways would send them: what one Redis serves.
+func BenchmarkRedisParallel(b *testing.B) {
+	_, url := e2e.StartRedis(b)
+	r, err := NewRedis(url, time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	l := Limit{Count: 1000, Per: time.Second, Burst: 1000}
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if _, err := r.Allow(context.Background(), "device-"+strconv.Itoa(i%10000), l); err != nil {
+				b.Error(err)
+				return
+			}
+			i++
+		}
+	})
+}

@@ -16,8 +16,12 @@
 # orchestrator's HTTP probe, or curl on the published port.
 
 ARG GO_VERSION=1.26
+# GO_TAGS=extauthz builds approov-gateway-envoy, with Envoy's gRPC
+# ext_authz (ext_authz_grpc_listen): docker build --build-arg GO_TAGS=extauthz
+ARG GO_TAGS=
 
 FROM golang:${GO_VERSION} AS build
+ARG GO_TAGS
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
@@ -26,7 +30,7 @@ COPY . .
 # certificates for https upstreams, and a /tmp for request bodies spooled
 # while their message signature is checked. .git is in the context so that
 # `approov-gateway version` names the revision.
-RUN CGO_ENABLED=0 go build -trimpath -o /rootfs/approov-gateway ./cmd/approov-gateway \
+RUN CGO_ENABLED=0 go build -trimpath -tags "${GO_TAGS}" -o /rootfs/approov-gateway ./cmd/approov-gateway \
  && mkdir -p /rootfs/etc/ssl/certs /rootfs/tmp \
  && cp /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/ \
  && chmod 1777 /rootfs/tmp

@@ -121,7 +121,7 @@ func TestDockerfile(t *testing.T) {
 		t.Errorf("gateway copies %q, want --from=build /rootfs/ /", got)
 	}
 	build := strings.Join(byName["build"].all("RUN"), "\n")
-	for _, want := range []string{"CGO_ENABLED=0 go build -trimpath -o /rootfs/approov-gateway ./cmd/approov-gateway", "/rootfs/etc/ssl/certs/", "chmod 1777 /rootfs/tmp"} {
+	for _, want := range []string{`CGO_ENABLED=0 go build -trimpath -tags "${GO_TAGS}" -o /rootfs/approov-gateway ./cmd/approov-gateway`, "/rootfs/etc/ssl/certs/", "chmod 1777 /rootfs/tmp"} {
 		if !strings.Contains(build, want) {
 			t.Errorf("the build stage does not run %q", want)
 		}

@@ -68,11 +68,13 @@ type Config struct {
 	PublicURL               string
 
 	// Proxying and forward auth.
-	Listen                string
-	Upstream              string
-	ForwardAuthOnly       bool
-	ForwardAuthPath       string
-	ForwardAuthListen     string // "off" for none
+	Listen            string
+	Upstream          string
+	ForwardAuthOnly   bool
+	ForwardAuthPath   string
+	ForwardAuthListen string // "off" for none
+	// ExtAuthzGRPCListen serves Envoy's ext_authz over gRPC; "off" for none.
+	ExtAuthzGRPCListen    string
 	ForwardAuthConvention string
 	ForwardAuthSecret     string
 	ForwardAuthCallers    []netip.Prefix

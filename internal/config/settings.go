@@ -132,6 +132,8 @@ var settings = []setting{
 
 	{name: "forward_auth_only", def: "false", usage: "serve only the forward-auth endpoint on listen, with no upstream",
 		value: boolean(func(c *Config) *bool { return &c.ForwardAuthOnly })},
+	{name: "ext_authz_grpc_listen", def: "off", restart: true, usage: "address of a listener for Envoy's external authorisation over gRPC (envoy.service.auth.v3.Authorization/Check), answered as the forward-auth endpoint answers; off for none",
+		value: text(func(c *Config) *string { return &c.ExtAuthzGRPCListen })},
 	{name: "forward_auth_listen", def: "off", restart: true, usage: "address of a listener for the forward-auth endpoint beside the proxy; off for none",
 		value: text(func(c *Config) *string { return &c.ForwardAuthListen })},
 	{name: "forward_auth_path", def: "/_approov/verify", usage: "path of the forward-auth endpoint (nginx auth_request, Traefik, Caddy, Envoy)",

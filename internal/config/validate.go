@@ -193,6 +193,7 @@ func (c *Config) validateListeners(add addFunc) {
 	seen := map[string]string{c.Listen: "listen"}
 	for _, l := range []struct{ name, addr string }{
 		{"forward_auth_listen", c.ForwardAuthListen},
+		{"ext_authz_grpc_listen", c.ExtAuthzGRPCListen},
 		{"admin_listen", c.AdminListen},
 	} {
 		if l.addr == "off" {

@@ -74,6 +74,13 @@ func (g *Gateway) serveForwardAuth(st *state, w http.ResponseWriter, r *http.Req
 	if rec, ok := w.(*statusRecorder); ok {
 		rec.original = orig
 	}
+	g.answerCheck(st, w, r, orig)
+}
+
+// answerCheck answers a check about the original request orig, whatever
+// described it (an HTTP forward-auth convention, or Envoy's gRPC
+// CheckRequest): r carries the original's headers.
+func (g *Gateway) answerCheck(st *state, w http.ResponseWriter, r *http.Request, orig original) {
 	// Refusals of the original request log it, not the check.
 	asLogged := (&http.Request{Method: orig.method, RequestURI: orig.uri, RemoteAddr: r.RemoteAddr}).WithContext(r.Context())
 	if ref := st.checkRequest(orig.method, orig.uri, r.Header); ref != nil {

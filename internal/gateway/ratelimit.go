@@ -62,6 +62,28 @@ func (g *Gateway) rateLimited(st *state, rt *route, next http.Handler) http.Hand
 	})
 }
 
+// grpcCheckKey marks the context of a check that came over gRPC
+// (ext_authz_grpc_listen).
+type grpcCheckKey struct{}
+
+// rateLimitedGRPC applies the route's rate limit to checks that came over
+// gRPC, where Envoy passes a 429 to the client as it is. HTTP forward-auth
+// checks are not limited: nginx's auth_request turns any answer but 2xx,
+// 401 and 403 into a 500.
+func (g *Gateway) rateLimitedGRPC(st *state, rt *route, next http.Handler) http.Handler {
+	if rt.rateLimit == nil {
+		return next
+	}
+	limited := g.rateLimited(st, rt, next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Context().Value(grpcCheckKey{}) != nil {
+			limited.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // writeEmptyJSON answers status with the body {}, saying nothing more.
 func writeEmptyJSON(w http.ResponseWriter, status int) {
 	h := w.Header()

@@ -27,6 +27,8 @@ type Addrs struct {
 	ForwardAuth string
 	// Admin serves /healthz, /readyz and /metrics (admin_listen).
 	Admin string
+	// ExtAuthzGRPC serves Envoy's gRPC ext_authz (ext_authz_grpc_listen).
+	ExtAuthzGRPC string
 }
 
 // listener is one open listener and the server that serves it.
@@ -34,6 +36,11 @@ type listener struct {
 	name   string
 	ln     net.Listener
 	server *http.Server
+	// serve and stop replace server's on a listener that is not HTTP
+	// (ext_authz_grpc_listen): serve blocks until stop ends it, and
+	// returns nil then.
+	serve func() error
+	stop  func(ctx context.Context)
 }
 
 // Listen opens every listener the configuration names. It is separate from
@@ -74,6 +81,16 @@ func (g *Gateway) Listen() error {
 		}
 		opened = append(opened, listener{name: w.name, ln: ln, server: server})
 	}
+	if cfg.ExtAuthzGRPCListen != "off" {
+		ln, err := net.Listen("tcp", cfg.ExtAuthzGRPCListen)
+		if err != nil {
+			for _, l := range opened {
+				l.ln.Close()
+			}
+			return fmt.Errorf("ext_authz_grpc_listen: %w", err)
+		}
+		opened = append(opened, g.extAuthzListener(ln))
+	}
 	g.listeners = opened
 	return nil
 }
@@ -90,6 +107,8 @@ func (g *Gateway) Addrs() Addrs {
 			a.ForwardAuth = addr
 		case "admin_listen":
 			a.Admin = addr
+		case "ext_authz_grpc_listen":
+			a.ExtAuthzGRPC = addr
 		}
 	}
 	return a
@@ -123,13 +142,19 @@ func (g *Gateway) Serve(ctx context.Context, reload <-chan struct{}) error {
 	failed := make(chan error, len(g.listeners))
 	for _, l := range g.listeners {
 		go func() {
+			if l.serve != nil {
+				if err := l.serve(); err != nil {
+					failed <- fmt.Errorf("%s: %w", l.name, err)
+				}
+				return
+			}
 			if err := l.server.Serve(l.ln); !errors.Is(err, http.ErrServerClosed) {
 				failed <- fmt.Errorf("%s: %w", l.name, err)
 			}
 		}()
 	}
 	a := g.Addrs()
-	g.log.Info("serving", "listen", a.Listen, "forward_auth_listen", offIfEmpty(a.ForwardAuth),
+	g.log.Info("serving", "listen", a.Listen, "forward_auth_listen", offIfEmpty(a.ForwardAuth), "ext_authz_grpc_listen", offIfEmpty(a.ExtAuthzGRPC),
 		"admin_listen", offIfEmpty(a.Admin), "summary", g.Config().SummaryAt(g.addresses()), "version", version.String())
 
 	var serveErr error
@@ -194,6 +219,10 @@ func (g *Gateway) drain(ctx context.Context) error {
 	g.draining.Store(true)
 	var errs []error
 	for _, l := range g.listeners {
+		if l.stop != nil {
+			l.stop(ctx)
+			continue
+		}
 		if err := l.server.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", l.name, err))
 		}
@@ -208,7 +237,9 @@ func (g *Gateway) drain(ctx context.Context) error {
 	case <-ctx.Done():
 		errs = append(errs, errors.New("requests still in flight at the shutdown deadline"))
 		for _, l := range g.listeners {
-			l.server.Close()
+			if l.server != nil {
+				l.server.Close()
+			}
 		}
 	}
 	return errors.Join(errs...)

@@ -27,7 +27,7 @@ type runningGateway struct {
 	done   chan error
 }
 
-func runGateway(t *testing.T, yaml string, vars map[string]string) *runningGateway {
+func runGateway(t testing.TB, yaml string, vars map[string]string) *runningGateway {
 	t.Helper()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "gateway.yaml")

@@ -92,6 +92,9 @@ func (g *Gateway) build(cfg *config.Config) (*state, error) {
 		logLimit:        approovhttp.NewLogLimiter(cfg.LogRejectionsPerSecond),
 		limiter:         g.local,
 	}
+	if cfg.ExtAuthzGRPCListen != "off" && !extAuthzBuilt {
+		problems = append(problems, "ext_authz_grpc_listen: this approov-gateway was built without Envoy's gRPC ext_authz; use the approov-gateway-envoy build (go build -tags extauthz)")
+	}
 	if cfg.RateLimitRedisURL != "" {
 		r, err := ratelimit.NewRedis(cfg.RateLimitRedisURL, cfg.RateLimitRedisTimeout)
 		if err != nil {

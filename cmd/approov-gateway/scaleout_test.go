@@ -50,7 +50,7 @@ func TestScaleOut(t *testing.T) {
 		t.Fatalf("30 requests of one device across 3 gateways: %v, want %d allowed", counts, limit)
 	}
 	for i, gw := range gws {
-		if m := grep(request(t, "GET", gw.AdminURL()+"/metrics", nil).body, `approov_gateway_rate_limit_total{outcome="allowed"`); m == "" {
+		if m := grep(request(t, "GET", gw.AdminURL()+"/metrics", nil).body, `approov_gateway_rate_limit_total{limit="device",outcome="allowed"`); m == "" {
 			t.Errorf("gateway %d allowed none: nginx did not spread the requests", i)
 		}
 	}
@@ -118,7 +118,7 @@ func TestScaleOut(t *testing.T) {
 	report("Redis killed")
 	errors := 0
 	for _, gw := range gws {
-		if grep(request(t, "GET", gw.AdminURL()+"/metrics", nil).body, `approov_gateway_rate_limit_total{outcome="error"`) != "" {
+		if grep(request(t, "GET", gw.AdminURL()+"/metrics", nil).body, `approov_gateway_rate_limit_total{limit="device",outcome="error"`) != "" {
 			errors++
 		}
 	}

@@ -126,6 +126,11 @@ type Config struct {
 	RateLimitRedisTimeout time.Duration
 	RateLimitFailClosed   bool
 	RateLimitMonitor      bool
+	// RateLimitAddress is a second, opt-in limit per client address (or
+	// per the token's ip claim, by RateLimitAddressKey): "off" for none.
+	RateLimitAddress      string
+	RateLimitAddressBurst int
+	RateLimitAddressKey   string
 
 	// File is the YAML file the configuration was read from, if any.
 	File string

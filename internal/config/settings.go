@@ -196,6 +196,12 @@ var settings = []setting{
 		value: boolean(func(c *Config) *bool { return &c.RateLimitFailClosed })},
 	{name: "rate_limit_monitor", def: "false", usage: "log and count requests over the rate limit, but let them through",
 		value: boolean(func(c *Config) *bool { return &c.RateLimitMonitor })},
+	{name: "rate_limit_address", def: "off", usage: "a second limit, per client address (an IPv6 /64) or per the token's ip claim (rate_limit_address_key), such as 1000/m; off for none. Many genuine users can share one address behind carrier-grade NAT: keep it well above one device's",
+		value: text(func(c *Config) *string { return &c.RateLimitAddress })},
+	{name: "rate_limit_address_burst", def: "0", usage: "requests one address may make at once before rate_limit_address paces it; 0 for the limit's count",
+		value: integer(func(c *Config) *int { return &c.RateLimitAddressBurst })},
+	{name: "rate_limit_address_key", def: "client", usage: "what rate_limit_address counts by: client (the connection's address, or behind trusted_proxies the last address X-Forwarded-For names that is not one of them) or ip_claim (the verified token's ip claim)",
+		value: choice(func(c *Config) *string { return &c.RateLimitAddressKey }, "client", "ip_claim")},
 	{name: "log_rejections_per_second", def: "100", usage: "most rejection lines (bad tokens, assertions, message signatures) logged per second; the rest are counted in one line, and every one in the metrics; 0 logs every one",
 		value: integer(func(c *Config) *int { return &c.LogRejectionsPerSecond })},
 }

@@ -427,6 +427,11 @@ func (c *Config) validateRateLimit(add addFunc) {
 			add("rate_limit_redis_url", "rate_limit_redis_url: %v", err)
 		}
 	}
+	if c.RateLimitAddress != "" && c.RateLimitAddress != RateLimitOff {
+		if _, err := ratelimit.ParseLimit(c.RateLimitAddress, c.RateLimitAddressBurst); err != nil {
+			add("rate_limit_address", "rate_limit_address: %v", err)
+		}
+	}
 	if c.RateLimitRedisTimeout <= 0 || c.RateLimitRedisTimeout > time.Second {
 		add("rate_limit_redis_timeout", "rate_limit_redis_timeout: want more than 0 and at most 1s")
 	}
@@ -450,4 +455,16 @@ func (c *Config) RouteRateLimit(r Route) (*ratelimit.Limit, error) {
 		return nil, err
 	}
 	return &l, nil
+}
+
+// AddressRateLimit returns the per-address limit, or nil for none.
+func (c *Config) AddressRateLimit() *ratelimit.Limit {
+	if c.RateLimitAddress == "" || c.RateLimitAddress == RateLimitOff {
+		return nil
+	}
+	l, err := ratelimit.ParseLimit(c.RateLimitAddress, c.RateLimitAddressBurst)
+	if err != nil {
+		return nil // refused by validate
+	}
+	return &l
 }

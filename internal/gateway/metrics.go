@@ -71,8 +71,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"route", "endpoint", "outcome", "reason"}),
 		rateLimits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "approov_gateway_rate_limit_total",
-			Help: "Per-device rate-limit decisions on requests with a verified token, by route and outcome: allowed, limited (429), monitored (over the limit, let through), no_device (a token without did: not limited), error (Redis could not decide; let through, or 503 with rate_limit_fail_closed).",
-		}, []string{"route", "outcome"}),
+			Help: "Rate-limit decisions on requests with a verified token, by route, limit (device: rate_limit; address: rate_limit_address) and outcome: allowed, limited (429), monitored (over the limit, let through), no_key (no did, or no address: not limited), error (Redis could not decide; let through, or 503 with rate_limit_fail_closed).",
+		}, []string{"route", "limit", "outcome"}),
 		upstreamRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "approov_gateway_upstream_requests_total",
 			Help: "Requests sent upstream, by upstream and client: fast (the gateway's HTTP/1.1 client, for plain requests) or fallback (net/http's Transport: upgrades, streamed bodies, Expect, https).",

@@ -221,7 +221,11 @@ func (st *state) isTrusted(remoteAddr string) bool {
 	if err != nil {
 		return false
 	}
-	addr := ap.Addr().Unmap()
+	return st.trustedAddr(ap.Addr().Unmap())
+}
+
+// trustedAddr reports whether addr is in trusted_proxies.
+func (st *state) trustedAddr(addr netip.Addr) bool {
 	for _, p := range st.trusted {
 		if p.Contains(addr) {
 			return true

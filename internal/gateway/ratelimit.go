@@ -3,63 +3,139 @@ package gateway
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"strings"
 
+	"github.com/approov-gateway/approov"
 	"github.com/approov-gateway/approov/approovhttp"
 	"github.com/approov-gateway/approov/internal/ratelimit"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// rateLimited limits the requests of each device on route rt, after the
-// token check: the key is the did of the verified token, never of one that
-// failed (in monitor mode a failed token's request carries no claims), so
-// nobody can spend another device's allowance without its token. Requests
-// without a did pass unlimited, counted. Over the limit: 429 {} with
-// Retry-After and the RateLimit fields, or with rate_limit_monitor a log
-// line. When Redis cannot decide within its timeout the request passes
-// (the token check still guarded it), or with rate_limit_fail_closed gets
-// 503 {}.
+// rateLimited applies, after the token check, the route's per-device limit
+// and the opt-in per-address one (rate_limit_address). The device key is
+// the did of the verified token, never of one that failed (in monitor mode
+// a failed token's request carries no claims), so nobody can spend another
+// device's allowance without its token; requests without a did pass that
+// limit, counted. The address is the client's (behind trusted proxies, the
+// last forwarded address that is not one of them; an IPv6 /64) or the
+// verified token's ip claim. Over a limit: 429 {} with Retry-After and the
+// RateLimit fields, or with rate_limit_monitor a log line. When Redis
+// cannot decide within its timeout the request passes (the token check
+// still guarded it), or with rate_limit_fail_closed gets 503 {}.
 func (g *Gateway) rateLimited(st *state, rt *route, next http.Handler) http.Handler {
-	if rt.rateLimit == nil {
+	address := st.cfg.AddressRateLimit()
+	if rt.rateLimit == nil && address == nil {
 		return next
 	}
-	limit := *rt.rateLimit
-	count := func(outcome string) prometheus.Counter { return g.metrics.rateLimits.WithLabelValues(rt.name, outcome) }
-	allowed, limited, monitored, noDevice, failed := count("allowed"), count("limited"), count("monitored"), count("no_device"), count("error")
+	type check struct {
+		name  string
+		limit *ratelimit.Limit
+		key   func(r *http.Request, c *approov.Claims) string
+		count map[string]prometheus.Counter
+	}
+	var checks []check
+	add := func(name string, l *ratelimit.Limit, key func(*http.Request, *approov.Claims) string) {
+		if l == nil {
+			return
+		}
+		c := check{name: name, limit: l, key: key, count: map[string]prometheus.Counter{}}
+		for _, o := range []string{"allowed", "limited", "monitored", "no_key", "error"} {
+			c.count[o] = g.metrics.rateLimits.WithLabelValues(rt.name, name, o)
+		}
+		checks = append(checks, c)
+	}
+	add("device", rt.rateLimit, func(_ *http.Request, c *approov.Claims) string {
+		if c.DeviceID == "" {
+			return ""
+		}
+		return "did:" + c.DeviceID
+	})
+	add("address", address, func(r *http.Request, c *approov.Claims) string {
+		var a netip.Addr
+		if st.cfg.RateLimitAddressKey == "ip_claim" {
+			a, _ = netip.ParseAddr(c.IP)
+		} else {
+			a = st.clientAddr(r)
+		}
+		if !a.IsValid() {
+			return ""
+		}
+		if a = a.Unmap(); a.Is6() {
+			a = netip.PrefixFrom(a, 64).Masked().Addr()
+		}
+		return "addr:" + a.String()
+	})
 	log := g.log.With("route", rt.name)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		claims, ok := approovhttp.ClaimsFromContext(r.Context())
-		if !ok || claims == nil || claims.DeviceID == "" {
-			noDevice.Inc()
+		if !ok {
 			next.ServeHTTP(w, r)
 			return
 		}
-		res, err := st.limiter.Allow(r.Context(), claims.DeviceID, limit)
-		switch {
-		case err != nil:
-			failed.Inc()
-			st.logLimit.Log(r.Context(), log, slog.LevelWarn, "rate limit undecided", slog.String("error", err.Error()),
-				slog.Bool("fail_closed", st.cfg.RateLimitFailClosed))
-			if st.cfg.RateLimitFailClosed {
-				writeEmptyJSON(w, http.StatusServiceUnavailable)
+		for _, c := range checks {
+			key := c.key(r, claims)
+			if key == "" {
+				c.count["no_key"].Inc()
+				continue
+			}
+			res, err := st.limiter.Allow(r.Context(), key, *c.limit)
+			switch {
+			case err != nil:
+				c.count["error"].Inc()
+				st.logLimit.Log(r.Context(), log, slog.LevelWarn, "rate limit undecided", slog.String("limit", c.name),
+					slog.String("error", err.Error()), slog.Bool("fail_closed", st.cfg.RateLimitFailClosed))
+				if st.cfg.RateLimitFailClosed {
+					writeEmptyJSON(w, http.StatusServiceUnavailable)
+					return
+				}
+			case res.Allowed:
+				c.count["allowed"].Inc()
+			case st.cfg.RateLimitMonitor:
+				c.count["monitored"].Inc()
+				st.logLimit.Log(r.Context(), log, slog.LevelWarn, "rate limit exceeded (monitor mode: request let through)",
+					slog.String("limit", c.name), slog.String("device_id", claims.DeviceID), slog.String("rate", c.limit.String()))
+			default:
+				c.count["limited"].Inc()
+				st.logLimit.Log(r.Context(), log, slog.LevelWarn, "rate limit exceeded", slog.String("limit", c.name),
+					slog.String("device_id", claims.DeviceID), slog.String("rate", c.limit.String()),
+					slog.Duration("retry_after", res.RetryAfter))
+				ratelimit.SetHeaders(w.Header(), c.name, *c.limit, res)
+				writeEmptyJSON(w, http.StatusTooManyRequests)
 				return
 			}
-		case res.Allowed:
-			allowed.Inc()
-		case st.cfg.RateLimitMonitor:
-			monitored.Inc()
-			st.logLimit.Log(r.Context(), log, slog.LevelWarn, "rate limit exceeded (monitor mode: request let through)",
-				slog.String("device_id", claims.DeviceID), slog.String("limit", limit.String()))
-		default:
-			limited.Inc()
-			st.logLimit.Log(r.Context(), log, slog.LevelWarn, "rate limit exceeded",
-				slog.String("device_id", claims.DeviceID), slog.String("limit", limit.String()),
-				slog.Duration("retry_after", res.RetryAfter))
-			ratelimit.SetHeaders(w.Header(), limit, res)
-			writeEmptyJSON(w, http.StatusTooManyRequests)
-			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// clientAddr is the address of the client: the connection's, or behind
+// trusted proxies the last address X-Forwarded-For names that is not
+// one of them.
+func (st *state) clientAddr(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	addr := ap.Addr().Unmap()
+	if !st.isTrusted(r.RemoteAddr) {
+		return addr
+	}
+	var hops []string
+	for _, v := range r.Header["X-Forwarded-For"] {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return addr // a malformed chain: the proxy's own address
+		}
+		a = a.Unmap()
+		if !st.trustedAddr(a) {
+			return a
+		}
+	}
+	return addr
 }
 
 // grpcCheckKey marks the context of a check that came over gRPC
@@ -71,7 +147,7 @@ type grpcCheckKey struct{}
 // checks are not limited: nginx's auth_request turns any answer but 2xx,
 // 401 and 403 into a 500.
 func (g *Gateway) rateLimitedGRPC(st *state, rt *route, next http.Handler) http.Handler {
-	if rt.rateLimit == nil {
+	if rt.rateLimit == nil && st.cfg.AddressRateLimit() == nil {
 		return next
 	}
 	limited := g.rateLimited(st, rt, next)

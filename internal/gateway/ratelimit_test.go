@@ -10,12 +10,20 @@ import (
 	"github.com/alicebob/miniredis/v2"
 )
 
-// rateCount reads approov_gateway_rate_limit_total for route and outcome.
+// rateCount reads approov_gateway_rate_limit_total of the device limit
+// for route and outcome.
 func (tg *testGateway) rateCount(t *testing.T, route, outcome string) float64 {
+	t.Helper()
+	return tg.rateCountOf(t, route, "device", outcome)
+}
+
+// rateCountOf reads approov_gateway_rate_limit_total for route, limit
+// and outcome.
+func (tg *testGateway) rateCountOf(t *testing.T, route, limit, outcome string) float64 {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	tg.adminHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	series := fmt.Sprintf("approov_gateway_rate_limit_total{outcome=%q,route=%q} ", outcome, route)
+	series := fmt.Sprintf("approov_gateway_rate_limit_total{limit=%q,outcome=%q,route=%q} ", limit, outcome, route)
 	for _, line := range strings.Split(rec.Body.String(), "\n") {
 		if v, ok := strings.CutPrefix(line, series); ok {
 			f, err := strconv.ParseFloat(v, 64)
@@ -72,7 +80,7 @@ routes:
 			t.Fatalf("public route: %d", r.status)
 		}
 	}
-	for outcome, want := range map[string]float64{"allowed": 3, "limited": 1, "no_device": 5} {
+	for outcome, want := range map[string]float64{"allowed": 3, "limited": 1, "no_key": 5} {
 		if got := tg.rateCount(t, "default", outcome); got != want {
 			t.Errorf("%s: %v, want %v", outcome, got, want)
 		}
@@ -135,5 +143,53 @@ func TestRateLimitSharedThroughRedis(t *testing.T) {
 	}
 	if r := closed.do(t, "GET", "/", alice); r.status != 503 || r.body != "{}" {
 		t.Errorf("Redis down, fail closed: %d %q", r.status, r.body)
+	}
+}
+
+// TestRateLimitPerAddress: the opt-in limit per client address holds
+// across devices on one address, on its own counter; behind a trusted
+// proxy the address is the last forwarded one that is not the proxy's;
+// by ip_claim it is the verified token's ip claim, and tokens without one
+// are not limited by it.
+func TestRateLimitPerAddress(t *testing.T) {
+	tg := newTestGateway(t, "rate_limit_address: 3/h\ntrusted_proxies: [127.0.0.1/32]\n")
+	send := func(did, xff string) int {
+		hdr := h("Approov-Token", token(t, map[string]any{"did": did}))
+		if xff != "" {
+			hdr.Set("X-Forwarded-For", xff)
+		}
+		return tg.do(t, "GET", "/", hdr).status
+	}
+	// Three devices behind one address: the address's limit is shared.
+	got := []int{send("a", "198.51.100.7"), send("b", "198.51.100.7"), send("c", "10.9.9.9, 198.51.100.7"), send("d", "198.51.100.7")}
+	if fmt.Sprint(got) != "[200 200 200 429]" {
+		t.Fatalf("one address, four devices: %v", got)
+	}
+	// Another address, and an IPv6 /64 as one address.
+	if s := send("e", "198.51.100.8"); s != 200 {
+		t.Errorf("another address: %d", s)
+	}
+	v6 := []int{send("f", "2001:db8:1:2::1"), send("g", "2001:db8:1:2::2"), send("h", "2001:db8:1:2:ffff::3"), send("i", "2001:db8:1:2::4")}
+	if fmt.Sprint(v6) != "[200 200 200 429]" {
+		t.Errorf("one IPv6 /64: %v", v6)
+	}
+	if got := tg.rateCountOf(t, "default", "address", "limited"); got != 2 {
+		t.Errorf("address limited: %v", got)
+	}
+	r := tg.do(t, "GET", "/", h("Approov-Token", token(t, map[string]any{"did": "j"}), "X-Forwarded-For", "198.51.100.7"))
+	if r.header.Get("RateLimit-Policy") != `"address";q=3;w=3600` {
+		t.Errorf("policy: %q", r.header.Get("RateLimit-Policy"))
+	}
+
+	claims := newTestGateway(t, "rate_limit_address: 1/h\nrate_limit_address_key: ip_claim\n")
+	withIP := func(ip string) int {
+		c := map[string]any{"did": "k"}
+		if ip != "" {
+			c["ip"] = ip
+		}
+		return claims.do(t, "GET", "/", h("Approov-Token", token(t, c))).status
+	}
+	if got := []int{withIP("192.0.2.1"), withIP("192.0.2.1"), withIP(""), withIP("")}; fmt.Sprint(got) != "[200 429 200 200]" {
+		t.Errorf("by ip claim: %v", got)
 	}
 }

@@ -65,18 +65,15 @@ type Limiter interface {
 	Allow(ctx context.Context, key string, l Limit) (Result, error)
 }
 
-// PolicyName is the name the RateLimit-Policy and RateLimit fields give
-// the gateway's policy.
-const PolicyName = "device"
-
-// SetHeaders sets, on a refusal, Retry-After (whole seconds, rounded up)
-// and the RateLimit-Policy and RateLimit fields of
-// draft-ietf-httpapi-ratelimit-headers-10: the policy's quota q per window
-// w seconds, the remaining quota r and the seconds t until it is whole.
-func SetHeaders(h http.Header, l Limit, r Result) {
+// SetHeaders sets, on a refusal by the policy named policy, Retry-After
+// (whole seconds, rounded up) and the RateLimit-Policy and RateLimit
+// fields of draft-ietf-httpapi-ratelimit-headers-10: the policy's quota q
+// per window w seconds, the remaining quota r and the seconds t until it
+// is whole.
+func SetHeaders(h http.Header, policy string, l Limit, r Result) {
 	h.Set("Retry-After", strconv.FormatInt(ceilSeconds(r.RetryAfter), 10))
-	h.Set("RateLimit-Policy", fmt.Sprintf("%q;q=%d;w=%d", PolicyName, l.Burst, int64(l.Per/time.Second)))
-	h.Set("RateLimit", fmt.Sprintf("%q;r=%d;t=%d", PolicyName, r.Remaining, ceilSeconds(r.ResetAfter)))
+	h.Set("RateLimit-Policy", fmt.Sprintf("%q;q=%d;w=%d", policy, l.Burst, int64(l.Per/time.Second)))
+	h.Set("RateLimit", fmt.Sprintf("%q;r=%d;t=%d", policy, r.Remaining, ceilSeconds(r.ResetAfter)))
 }
 
 func ceilSeconds(d time.Duration) int64 {

@@ -95,7 +95,7 @@ func TestLocalForgetsFullBuckets(t *testing.T) {
 
 func TestSetHeaders(t *testing.T) {
 	h := http.Header{}
-	SetHeaders(h, Limit{Count: 100, Per: time.Minute, Burst: 20}, Result{RetryAfter: 1500 * time.Millisecond, ResetAfter: 11 * time.Second})
+	SetHeaders(h, "device", Limit{Count: 100, Per: time.Minute, Burst: 20}, Result{RetryAfter: 1500 * time.Millisecond, ResetAfter: 11 * time.Second})
 	for name, want := range map[string]string{"Retry-After": "2", "RateLimit-Policy": `"device";q=20;w=60`, "RateLimit": `"device";r=0;t=11`} {
 		if got := h.Get(name); got != want {
 			t.Errorf("%s: %q, want %q", name, got, want)

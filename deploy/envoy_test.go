@@ -102,3 +102,41 @@ func TestIstioConfig(t *testing.T) {
 		t.Errorf("policy: %s %s %v", obj.APIVersion, obj.Kind, &ap)
 	}
 }
+
+// TestEnvoyHTTPConfigInGuide decodes the Envoy configuration of
+// docs/quickstart-nginx.md (ext_authz over HTTP) into Envoy's bootstrap
+// types and validates it: the guide's YAML is what a reader pastes.
+func TestEnvoyHTTPConfigInGuide(t *testing.T) {
+	guide := readRepoFile(t, "docs", "quickstart-nginx.md")
+	_, rest, ok := strings.Cut(guide, "## Envoy (`ext_authz`, HTTP service)")
+	if !ok {
+		t.Fatal("the guide has no Envoy section")
+	}
+	_, rest, _ = strings.Cut(rest, "```yaml\n")
+	block, _, ok := strings.Cut(rest, "```")
+	if !ok {
+		t.Fatal("the Envoy section has no yaml block")
+	}
+	js, err := yaml.YAMLToJSON([]byte(block))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bootstrapv3.Bootstrap
+	if err := protojson.Unmarshal(js, &b); err != nil {
+		t.Fatalf("the guide's Envoy configuration is not an Envoy bootstrap: %v", err)
+	}
+	if err := b.ValidateAll(); err != nil {
+		t.Fatalf("the guide's Envoy configuration: %v", err)
+	}
+	var hcm hcmv3.HttpConnectionManager
+	if err := b.GetStaticResources().GetListeners()[0].GetFilterChains()[0].GetFilters()[0].GetTypedConfig().UnmarshalTo(&hcm); err != nil {
+		t.Fatal(err)
+	}
+	var ea extauthzv3.ExtAuthz
+	if err := hcm.GetHttpFilters()[0].GetTypedConfig().UnmarshalTo(&ea); err != nil {
+		t.Fatal(err)
+	}
+	if ea.GetFailureModeAllow() || ea.GetHttpService().GetPathPrefix() != "/_approov/verify" {
+		t.Errorf("ext_authz: want the HTTP service at /_approov/verify, failing closed: %v", &ea)
+	}
+}

@@ -53,6 +53,16 @@ func (st *state) checkMethod(method string) *refusal {
 			return refuseMethodCase
 		}
 	}
+	// A method is a token (RFC 9110). net/http's server refuses others
+	// itself; a gRPC CheckRequest carries any string.
+	if method == "" {
+		return refuseMethod
+	}
+	for i := 0; i < len(method); i++ {
+		if !isTchar(method[i]) {
+			return refuseMethod
+		}
+	}
 	if (method == "CONNECT" || method == "TRACE") && !st.routedMethods[method] {
 		return refuseMethod
 	}
@@ -144,8 +154,16 @@ func checkPath(escaped string) *refusal {
 // isDotSegment reports whether an escaped segment is "." or "..", spelled
 // with %2e or followed by ";parameters".
 func isDotSegment(seg string) bool {
+	// A path parameter, as ";" or encoded, is cut as servers that read
+	// parameters cut it: "..;x" and "..%3bx" are dot segments too.
 	if i := strings.IndexByte(seg, ';'); i >= 0 {
 		seg = seg[:i]
+	}
+	for i := 0; i+2 < len(seg); i++ {
+		if seg[i] == '%' && hexPair(seg[i+1], seg[i+2]) == ';' {
+			seg = seg[:i]
+			break
+		}
 	}
 	dots := 0
 	for i := 0; i < len(seg); {
@@ -324,4 +342,13 @@ func foldHeaderByte(c byte) byte {
 		return '-'
 	}
 	return c
+}
+
+// isTchar reports whether c may appear in an HTTP token (RFC 9110 §5.6.2).
+func isTchar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }

@@ -43,6 +43,8 @@ func TestCheckPath(t *testing.T) {
 		{"/public/.%2e/private/secret.txt", refuseDotSegment},
 		{"/public/%2e./private/secret.txt", refuseDotSegment},
 		{"/public/..;/private/secret.txt", refuseDotSegment},
+		{"/public/..%3b/private/secret.txt", refuseDotSegment},
+		{"/public/..%3Bx/private/secret.txt", refuseDotSegment},
 		{"/public/%2e%2e;x=1/private", refuseDotSegment},
 		{"/public/./x", refuseDotSegment},
 		{"/public/%2e/x", refuseDotSegment},
@@ -98,15 +100,18 @@ func TestTargetPath(t *testing.T) {
 func TestCheckMethod(t *testing.T) {
 	st := &state{routedMethods: map[string]bool{"TRACE": true}}
 	for method, want := range map[string]*refusal{
-		"GET":      nil,
-		"POST":     nil,
-		"M-SEARCH": nil,
-		"PROPFIND": nil,
-		"TRACE":    nil, // a route names it
-		"post":     refuseMethodCase,
-		"Post":     refuseMethodCase,
-		"gEt":      refuseMethodCase,
-		"CONNECT":  refuseMethod,
+		"GET":       nil,
+		"POST":      nil,
+		"M-SEARCH":  nil,
+		"PROPFIND":  nil,
+		"TRACE":     nil, // a route names it
+		"post":      refuseMethodCase,
+		"POST ":     refuseMethod,
+		"P\u00d6ST": refuseMethod,
+		"GE\tT":     refuseMethod,
+		"Post":      refuseMethodCase,
+		"gEt":       refuseMethodCase,
+		"CONNECT":   refuseMethod,
 	} {
 		if got := st.checkMethod(method); got != want {
 			t.Errorf("checkMethod(%q) = %v, want %v", method, got, want)

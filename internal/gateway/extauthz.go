@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/textproto"
 	"net/url"
 	"strings"
@@ -113,7 +114,7 @@ func (a *extAuthz) Check(ctx context.Context, req *authv3.CheckRequest) (*authv3
 	r := (&http.Request{
 		Method: http.MethodGet, URL: &url.URL{Path: st.forwardAuth.path}, RequestURI: st.forwardAuth.path,
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: header, Host: orig.host, RemoteAddr: remote,
-	}).WithContext(context.WithValue(ctx, grpcCheckKey{}, true))
+	}).WithContext(context.WithValue(ctx, grpcCheckKey{}, grpcSource(sourceAddr(req))))
 	rec := newCheckRecorder()
 	g.front(st, rec, r, func(st *state, w http.ResponseWriter, r *http.Request) {
 		if !st.forwardAuth.callerAllowed(r) {
@@ -137,6 +138,9 @@ func (a *extAuthz) Check(ctx context.Context, req *authv3.CheckRequest) (*authv3
 		if name == "Cache-Control" || name == "Content-Type" || name == "Content-Length" {
 			continue
 		}
+		if len(values) == 1 && values[0] == "" {
+			continue // a fact the token lacks: any client copy is removed below
+		}
 		for _, v := range values {
 			ok.Headers = append(ok.Headers, &corev3.HeaderValueOption{
 				Header:       &corev3.HeaderValue{Key: strings.ToLower(name), Value: v},
@@ -145,12 +149,16 @@ func (a *extAuthz) Check(ctx context.Context, req *authv3.CheckRequest) (*authv3
 		}
 		set[strings.ToLower(name)] = true
 	}
-	// A client's copy of a fact the gateway does not set this time (a
-	// did the token lacks, say), in any spelling, goes too.
+	// What the proxy listener would strip goes too: the token (unless
+	// keep_token_header), a client's copy of a fact the gateway does not
+	// set this time (a did the token lacks), in any spelling; underscore
+	// names (gunicorn reads Script_Name as SCRIPT_NAME); X-Forwarded-*
+	// unless Envoy is a trusted proxy.
+	stripped := header.Clone()
+	st.stripClientHeaders(stripped, st.isTrusted(remote))
 	for name := range header {
 		lower := strings.ToLower(name)
-		if strings.HasPrefix(strings.ReplaceAll(lower, "_", "-"), st.reservedPrefix) && !set[lower] &&
-			lower != strings.ToLower(st.tokenHeader) {
+		if _, kept := stripped[name]; !kept && !set[lower] {
 			ok.HeadersToRemove = append(ok.HeadersToRemove, lower)
 		}
 	}
@@ -209,4 +217,14 @@ func (c *checkRecorder) Write(b []byte) (int, error) {
 		c.status = http.StatusOK
 	}
 	return c.body.Write(b)
+}
+
+// sourceAddr is the downstream address of a CheckRequest, or the zero Addr.
+func sourceAddr(req *authv3.CheckRequest) netip.Addr {
+	sa := req.GetAttributes().GetSource().GetAddress().GetSocketAddress()
+	a, err := netip.ParseAddr(sa.GetAddress())
+	if err != nil {
+		return netip.Addr{}
+	}
+	return a.Unmap()
 }

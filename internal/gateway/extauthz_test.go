@@ -4,10 +4,12 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -85,7 +87,8 @@ routes:
 	valid := token(t, map[string]any{"did": "device-1"})
 
 	ok := c.check(t, "GET", "/orders?id=7", "api.example.com", map[string]string{
-		"approov-token": valid, "approov-device-id": "forged", "approov_result": "ok", "approov-token-expiry": "1"})
+		"approov-token": valid, "approov-device-id": "forged", "approov_result": "ok", "approov-token-expiry": "1",
+		"script_name": "/public", "x-forwarded-for": "192.0.2.9"})
 	if ok.GetStatus().GetCode() != int32(codes.OK) || ok.GetOkResponse() == nil {
 		t.Fatalf("valid token: %v", ok)
 	}
@@ -98,8 +101,13 @@ routes:
 		t.Errorf("the assertion is not for the original request: %v %+v", err, a)
 	}
 	removed := strings.Join(ok.GetOkResponse().GetHeadersToRemove(), ",")
-	if !strings.Contains(removed, "approov_result") || strings.Contains(","+removed+",", ",approov-token,") {
-		t.Errorf("client copies not removed: %q", removed)
+	for _, name := range []string{"approov_result", "approov-token", "script_name", "x-forwarded-for"} {
+		if !strings.Contains(","+removed+",", ","+name+",") {
+			t.Errorf("%s not removed: %q", name, removed)
+		}
+	}
+	if strings.Contains(removed, "approov-device-id") {
+		t.Errorf("a fact the gateway sets is also removed: %q", removed)
 	}
 
 	for name, tc := range map[string]struct {
@@ -132,5 +140,32 @@ routes:
 	d := r.GetDeniedResponse()
 	if d == nil || d.GetStatus().GetCode() != 429 || headersOf(r)["retry-after"] == "" || headersOf(r)["ratelimit"] == "" {
 		t.Errorf("rate limited: %v", r)
+	}
+}
+
+// TestExtAuthzAddressLimit: over gRPC, the client address of
+// rate_limit_address is the downstream address the CheckRequest reports,
+// not Envoy's own.
+func TestExtAuthzAddressLimit(t *testing.T) {
+	c := newGRPCChecker(t, "rate_limit_address: 1/h\n", nil)
+	from := func(addr, did string) string {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		resp, err := c.client.Check(ctx, &authv3.CheckRequest{Attributes: &authv3.AttributeContext{
+			Source: &authv3.AttributeContext_Peer{Address: &corev3.Address{Address: &corev3.Address_SocketAddress{
+				SocketAddress: &corev3.SocketAddress{Address: addr}}}},
+			Request: &authv3.AttributeContext_Request{Http: &authv3.AttributeContext_HttpRequest{
+				Method: "GET", Path: "/x", Host: "api.example.com", Headers: map[string]string{"approov-token": token(t, map[string]any{"did": did})}}},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.GetOkResponse() != nil {
+			return "OK"
+		}
+		return fmt.Sprint(resp.GetDeniedResponse().GetStatus().GetCode())
+	}
+	if got := []string{from("198.51.100.1", "a"), from("198.51.100.2", "b"), from("198.51.100.1", "c")}; fmt.Sprint(got) != "[OK OK TooManyRequests]" {
+		t.Errorf("by downstream address: %v", got)
 	}
 }

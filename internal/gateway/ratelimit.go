@@ -46,17 +46,17 @@ func (g *Gateway) rateLimited(st *state, rt *route, next http.Handler) http.Hand
 		checks = append(checks, c)
 	}
 	add("device", rt.rateLimit, func(_ *http.Request, c *approov.Claims) string {
-		if c.DeviceID == "" {
+		if c == nil || c.DeviceID == "" {
 			return ""
 		}
 		return "did:" + c.DeviceID
 	})
 	add("address", address, func(r *http.Request, c *approov.Claims) string {
 		var a netip.Addr
-		if st.cfg.RateLimitAddressKey == "ip_claim" {
-			a, _ = netip.ParseAddr(c.IP)
-		} else {
+		if st.cfg.RateLimitAddressKey != "ip_claim" {
 			a = st.clientAddr(r)
+		} else if c != nil {
+			a, _ = netip.ParseAddr(c.IP)
 		}
 		if !a.IsValid() {
 			return ""
@@ -68,10 +68,12 @@ func (g *Gateway) rateLimited(st *state, rt *route, next http.Handler) http.Hand
 	})
 	log := g.log.With("route", rt.name)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		claims, ok := approovhttp.ClaimsFromContext(r.Context())
-		if !ok {
-			next.ServeHTTP(w, r)
-			return
+		// Without claims (a failed token in monitor mode, a preflight),
+		// only the client-address limit has a key: it needs no token.
+		claims, _ := approovhttp.ClaimsFromContext(r.Context())
+		did := ""
+		if claims != nil {
+			did = claims.DeviceID
 		}
 		for _, c := range checks {
 			key := c.key(r, claims)
@@ -94,11 +96,11 @@ func (g *Gateway) rateLimited(st *state, rt *route, next http.Handler) http.Hand
 			case st.cfg.RateLimitMonitor:
 				c.count["monitored"].Inc()
 				st.logLimit.Log(r.Context(), log, slog.LevelWarn, "rate limit exceeded (monitor mode: request let through)",
-					slog.String("limit", c.name), slog.String("device_id", claims.DeviceID), slog.String("rate", c.limit.String()))
+					slog.String("limit", c.name), slog.String("device_id", did), slog.String("rate", c.limit.String()))
 			default:
 				c.count["limited"].Inc()
 				st.logLimit.Log(r.Context(), log, slog.LevelWarn, "rate limit exceeded", slog.String("limit", c.name),
-					slog.String("device_id", claims.DeviceID), slog.String("rate", c.limit.String()),
+					slog.String("device_id", did), slog.String("rate", c.limit.String()),
 					slog.Duration("retry_after", res.RetryAfter))
 				ratelimit.SetHeaders(w.Header(), c.name, *c.limit, res)
 				writeEmptyJSON(w, http.StatusTooManyRequests)
@@ -111,8 +113,11 @@ func (g *Gateway) rateLimited(st *state, rt *route, next http.Handler) http.Hand
 
 // clientAddr is the address of the client: the connection's, or behind
 // trusted proxies the last address X-Forwarded-For names that is not
-// one of them.
+// one of them; for a gRPC check, the downstream address Envoy reports.
 func (st *state) clientAddr(r *http.Request) netip.Addr {
+	if src, ok := r.Context().Value(grpcCheckKey{}).(grpcSource); ok {
+		return netip.Addr(src)
+	}
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return netip.Addr{}
@@ -139,8 +144,12 @@ func (st *state) clientAddr(r *http.Request) netip.Addr {
 }
 
 // grpcCheckKey marks the context of a check that came over gRPC
-// (ext_authz_grpc_listen).
+// (ext_authz_grpc_listen); its value is a grpcSource.
 type grpcCheckKey struct{}
+
+// grpcSource is the downstream client's address a CheckRequest reports
+// (attributes.source), the zero Addr when it reports none.
+type grpcSource netip.Addr
 
 // rateLimitedGRPC applies the route's rate limit to checks that came over
 // gRPC, where Envoy passes a 429 to the client as it is. HTTP forward-auth

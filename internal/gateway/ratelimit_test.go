@@ -193,3 +193,16 @@ func TestRateLimitPerAddress(t *testing.T) {
 		t.Errorf("by ip claim: %v", got)
 	}
 }
+
+// TestAddressLimitWithoutToken: the client-address limit needs no token,
+// so in monitor mode requests without one are limited by it too.
+func TestAddressLimitWithoutToken(t *testing.T) {
+	tg := newTestGateway(t, "monitor: true\nrate_limit: 5/h\nrate_limit_address: 2/h\n")
+	var got []int
+	for range 3 {
+		got = append(got, tg.do(t, "GET", "/x", nil).status)
+	}
+	if fmt.Sprint(got) != "[200 200 429]" {
+		t.Errorf("no token, monitor mode: %v", got)
+	}
+}

@@ -82,26 +82,12 @@ func TestFastPathCarriesPlainRequests(t *testing.T) {
 // TestBadUpstreamStatus: a status code net/http reads but cannot write
 // (+04 reads as 4) is a 502, not a handler panic.
 func TestBadUpstreamStatus(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				http.ReadRequest(bufio.NewReader(c))
-				io.WriteString(c, "HTTP/1.1 +04 Odd\r\nContent-Length: 0\r\n\r\n")
-			}()
-		}
-	}()
+	addr := rawUpstream(t, func(c net.Conn) {
+		http.ReadRequest(bufio.NewReader(c))
+		io.WriteString(c, "HTTP/1.1 +04 Odd\r\nContent-Length: 0\r\n\r\n")
+	})
 	for _, fast := range []string{"true", "false"} {
-		tg := newTestGateway(t, "upstream: http://"+ln.Addr().String()+"\nupstream_fast_path: "+fast+"\n")
+		tg := newTestGateway(t, "upstream: http://"+addr+"\nupstream_fast_path: "+fast+"\n")
 		if r := tg.do(t, "GET", "/", h("Approov-Token", token(t, nil))); r.status != 502 {
 			t.Errorf("fast path %s: %d, want 502", fast, r.status)
 		}
@@ -176,42 +162,28 @@ func TestUnixSocketUpstream(t *testing.T) {
 // anyway, late, would otherwise have it read as the answer to the next
 // request on that connection — another client's.
 func TestNoReuseAfterHead(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
+	addr := rawUpstream(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		headSeen := false
 		for {
-			c, err := ln.Accept()
+			req, err := http.ReadRequest(br)
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				headSeen := false
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					switch {
-					case headSeen: // reused after HEAD
-						io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil")
-					case req.Method == "HEAD":
-						io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n")
-						headSeen = true
-					default:
-						io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood")
-					}
-				}
-			}()
+			switch {
+			case headSeen: // reused after HEAD
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil")
+			case req.Method == "HEAD":
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n")
+				headSeen = true
+			default:
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood")
+			}
 		}
-	}()
+	})
 	valid := h("Approov-Token", token(t, nil))
 	for _, fast := range []string{"true", "false"} {
-		tg := newTestGateway(t, "upstream: http://"+ln.Addr().String()+"\nupstream_fast_path: "+fast+"\n")
+		tg := newTestGateway(t, "upstream: http://"+addr+"\nupstream_fast_path: "+fast+"\n")
 		if r := tg.do(t, "HEAD", "/", valid); r.status != 200 {
 			t.Fatalf("fast path %s: HEAD: %d", fast, r.status)
 		}
@@ -258,27 +230,13 @@ func TestHeadsKeepPooling(t *testing.T) {
 // relaying a 1xx; the final answer still has the request id and no
 // guessed Content-Type.
 func TestFinalResponseAfter1xx(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				http.ReadRequest(bufio.NewReader(c))
-				io.WriteString(c, "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"+
-					"HTTP/1.1 200 OK\r\nContent-Length: 31\r\n\r\n<html><script>alert(1)</script>")
-			}()
-		}
-	}()
+	addr := rawUpstream(t, func(c net.Conn) {
+		http.ReadRequest(bufio.NewReader(c))
+		io.WriteString(c, "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"+
+			"HTTP/1.1 200 OK\r\nContent-Length: 31\r\n\r\n<html><script>alert(1)</script>")
+	})
 	for _, fast := range []string{"true", "false"} {
-		tg := newTestGateway(t, "upstream: http://"+ln.Addr().String()+"\nupstream_fast_path: "+fast+"\n")
+		tg := newTestGateway(t, "upstream: http://"+addr+"\nupstream_fast_path: "+fast+"\n")
 		resp, err := http.DefaultClient.Do(func() *http.Request {
 			req, _ := http.NewRequest("GET", tg.front.URL+"/", nil)
 			req.Header.Set("Approov-Token", token(t, nil))
@@ -292,4 +250,25 @@ func TestFinalResponseAfter1xx(t *testing.T) {
 			t.Errorf("fast path %s: %d, Content-Type %q, request id %q", fast, resp.StatusCode, ct, resp.Header.Get(RequestIDHeader))
 		}
 	}
+}
+
+// rawUpstream serves each connection with handle, for upstreams that
+// misbehave in ways net/http's server would not, and returns its address.
+func rawUpstream(t *testing.T, handle func(c net.Conn)) string {
+	t.Helper()
+	ln := mustListen(t)
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				handle(c)
+			}()
+		}
+	}()
+	return ln.Addr().String()
 }

@@ -195,9 +195,7 @@ class ApproovMiddleware:
         if binding is None and names:
             binding = self._bindings[names] = self.config.binding(names)
         try:
-            headers = MetaHeaders(request.META)
-            claims = self.config.tokens.verify(self.config.tokens.token_from_headers(headers))
-            bound = binding.check(claims, headers) if binding is not None else False
+            claims, bound = self.config.tokens.verify_request(MetaHeaders(request.META), binding)
         except TokenFailure as failure:
             request.approov = ApproovFacts(failure.reason)
             if policy.kind == conf.OPTIONAL:

@@ -291,13 +291,13 @@ class TokenVerifier:
             return TokenFailure("token_status", STATUS_HEADER + " " + status)
         return TokenFailure("token_status", STATUS_HEADER + " (unrecognised value)")
 
-    def verify_request(self, headers, binding: Optional[Binding] = None) -> dict:
+    def verify_request(self, headers, binding: Optional[Binding] = None) -> Tuple[dict, bool]:
         """The claims of the request's token, its binding checked when
-        binding is given; or TokenFailure."""
+        binding is given, and whether a binding was checked (an optional
+        binding checks none without pay); or TokenFailure."""
         claims = self.verify(self.token_from_headers(headers))
-        if binding is not None:
-            binding.check(claims, headers)
-        return claims
+        bound = binding.check(claims, headers) if binding is not None else False
+        return claims, bound
 
     def verify(self, token: str) -> dict:
         """The claims of a compact JWS token, or TokenFailure."""

@@ -89,6 +89,18 @@ func newConn(nc net.Conn) *conn {
 
 func (c *conn) close() { c.nc.Close() }
 
+// setReadDeadline sets c's read deadline, unless ctx is done: the deadline
+// in the past that interrupts an exchange whose client went away must not
+// be replaced, whether the cancellation came before this call or comes
+// during it (context.AfterFunc sets it after ctx is done, so a
+// cancellation this check misses comes after the new deadline is set).
+func (c *conn) setReadDeadline(ctx context.Context, d time.Time) {
+	c.nc.SetReadDeadline(d)
+	if ctx.Err() != nil {
+		c.nc.SetDeadline(aLongTimeAgo)
+	}
+}
+
 // get returns an idle connection that is still open, or a new one, and
 // whether it was pooled.
 func (t *Transport) get(ctx context.Context) (*conn, bool, error) {

@@ -235,7 +235,7 @@ func (t *Transport) exchange(ctx context.Context, c *conn, req *http.Request) (*
 		return fail(err)
 	}
 	c.limit.n = unlimited
-	c.nc.SetReadDeadline(time.Time{})
+	c.setReadDeadline(ctx, time.Time{})
 
 	reuse := werr == nil && keepAlive && !resp.Close && !req.Close && !announcesMissingBody(req, resp)
 	if resp.Body == http.NoBody {
@@ -251,7 +251,7 @@ func (t *Transport) exchange(ctx context.Context, c *conn, req *http.Request) (*
 // informational ones as net/http's Transport does.
 func (t *Transport) readResponse(ctx context.Context, c *conn, req *http.Request) (*http.Response, error) {
 	if t.ResponseHeaderTimeout > 0 {
-		c.nc.SetReadDeadline(time.Now().Add(t.ResponseHeaderTimeout))
+		c.setReadDeadline(ctx, time.Now().Add(t.ResponseHeaderTimeout))
 	}
 	c.limit.n = MaxResponseHeaderBytes
 	for {

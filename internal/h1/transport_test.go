@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
+	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
@@ -308,6 +310,90 @@ func TestClientGoesAway(t *testing.T) {
 	if len(tr.idle) != 0 {
 		t.Fatal("an interrupted connection was pooled")
 	}
+}
+
+// TestClientGoneWhileHeaderRead: a client that goes away after the
+// response header arrived but before the exchange lifted the header's
+// deadline still interrupts the body: lifting it must not undo the
+// deadline in the past that the cancellation set. (It did: the body read
+// then waited on the upstream, with no deadline at all.) The cancellation
+// is made to land in that window from the 1xx hook, once it has set its
+// deadline.
+func TestClientGoneWhileHeaderRead(t *testing.T) {
+	gate := make(chan struct{})
+	defer close(gate)
+	up := &pipeUpstream{answers: []func(net.Conn){func(c net.Conn) {
+		http.ReadRequest(bufio.NewReader(c))
+		io.WriteString(c, "HTTP/1.1 103 Early Hints\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhalf")
+		<-gate
+		c.Close()
+	}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var dc *deadlineConn
+	tr := &Transport{MaxIdle: 4, ResponseHeaderTimeout: time.Minute, Dial: func(dctx context.Context) (net.Conn, error) {
+		c, err := up.dial(dctx)
+		dc = &deadlineConn{Conn: c, past: make(chan struct{}), done: ctx.Done()}
+		return dc, err
+	}}
+	trace := &httptrace.ClientTrace{Got1xxResponse: func(int, textproto.MIMEHeader) error {
+		cancel()
+		<-dc.past // the cancellation's deadline is set; the 200 is read next
+		return nil
+	}}
+	resp, err := tr.RoundTrip(request(t, "GET", nil).WithContext(httptrace.WithClientTrace(ctx, trace)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(resp.Body); !errors.Is(err, context.Canceled) {
+		t.Errorf("reading the body: %v", err)
+	}
+	resp.Body.Close()
+	if dc.waited.Load() {
+		t.Error("the body was read from the upstream without the deadline that interrupts it")
+	}
+}
+
+// deadlineConn notes whether its read deadline lies in the past. Read
+// after done is closed, without such a deadline, it notes that it would
+// have waited, and fails at once instead.
+type deadlineConn struct {
+	net.Conn
+	done   <-chan struct{}
+	past   chan struct{} // closed when a deadline in the past is first set
+	once   sync.Once
+	inPast atomic.Bool
+	waited atomic.Bool
+}
+
+func (d *deadlineConn) note(t time.Time) {
+	in := !t.IsZero() && t.Before(time.Now())
+	d.inPast.Store(in)
+	if in {
+		d.once.Do(func() { close(d.past) })
+	}
+}
+
+func (d *deadlineConn) SetDeadline(t time.Time) error {
+	d.note(t)
+	return d.Conn.SetDeadline(t)
+}
+
+func (d *deadlineConn) SetReadDeadline(t time.Time) error {
+	d.note(t)
+	return d.Conn.SetReadDeadline(t)
+}
+
+func (d *deadlineConn) Read(p []byte) (int, error) {
+	select {
+	case <-d.done:
+		if !d.inPast.Load() {
+			d.waited.Store(true)
+			return 0, errors.New("would wait")
+		}
+	default:
+	}
+	return d.Conn.Read(p)
 }
 
 // TestIdleLimits: at most MaxIdle connections wait, and none longer than

@@ -4,14 +4,17 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // sent returns how many requests the gateway sent its upstream on each
@@ -271,4 +274,80 @@ func rawUpstream(t *testing.T, handle func(c net.Conn)) string {
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// TestBodyBrokenOffIsLogged: an upstream that closes in the middle of a
+// body is reported in the gateway's JSON log, on both clients, and not on
+// the standard logger (which wrote lines of another format to stderr).
+func TestBodyBrokenOffIsLogged(t *testing.T) {
+	for _, fast := range []string{"true", "false"} {
+		addr := rawUpstream(t, func(c net.Conn) {
+			http.ReadRequest(bufio.NewReader(c))
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part")
+		})
+		tg, logs := loggedGateway(t, "upstream_fast_path: "+fast+"\n", "APPROOV_UPSTREAM=http://"+addr)
+		var std strings.Builder
+		log.SetOutput(&std)
+		c, err := net.Dial("tcp", tg.front.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\nApproov-Token: %s\r\nConnection: close\r\n\r\n", token(t, nil))
+		io.Copy(io.Discard, c) // the gateway aborts the answer
+		c.Close()
+		tg.front.Close() // waits for the handler to finish
+		log.SetOutput(os.Stderr)
+		found := false
+		for _, l := range logs.lines(t) {
+			msg, _ := l["msg"].(string)
+			found = found || l["level"] == "WARN" && strings.Contains(msg, "read error during body copy") && strings.Contains(msg, "unexpected EOF")
+		}
+		if !found {
+			t.Errorf("fast path %s: no JSON warning in the log: %v", fast, logs.lines(t))
+		}
+		if std.Len() > 0 {
+			t.Errorf("fast path %s: the standard logger got %q", fast, std.String())
+		}
+	}
+}
+
+// TestClientGoneIsNotABodyError: a client that goes away while the body
+// is being copied ends the copy, whatever the upstream does, on both
+// clients, and it is no upstream failure: nothing is logged about it.
+func TestClientGoneIsNotABodyError(t *testing.T) {
+	for _, fast := range []string{"true", "false"} {
+		written := make(chan struct{})
+		release := make(chan struct{})
+		addr := rawUpstream(t, func(c net.Conn) {
+			http.ReadRequest(bufio.NewReader(c))
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part")
+			close(written)
+			<-release // the rest never comes
+		})
+		tg, logs := loggedGateway(t, "upstream_fast_path: "+fast+"\n", "APPROOV_UPSTREAM=http://"+addr)
+		done := make(chan struct{})
+		front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer close(done)
+			tg.Handler().ServeHTTP(w, r)
+		}))
+		c, err := net.Dial("tcp", front.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\nApproov-Token: %s\r\n\r\n", token(t, nil))
+		<-written
+		c.Close()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Errorf("fast path %s: the handler still waits on the upstream after the client went away", fast)
+		}
+		close(release)
+		front.Close()
+		for _, l := range logs.lines(t) {
+			if msg, _ := l["msg"].(string); strings.Contains(msg, "body copy") {
+				t.Errorf("fast path %s: logged %q", fast, msg)
+			}
+		}
+	}
 }

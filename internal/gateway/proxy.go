@@ -115,7 +115,9 @@ func (g *Gateway) newProxy(st *state, rt *route, target *url.URL, transport http
 			return nil
 		},
 		ErrorHandler: g.proxyError(rt),
-		ErrorLog:     nil,
+		// Its own lines (a body that broke off mid-copy) go to the
+		// gateway's log, as JSON, not to the standard logger.
+		ErrorLog: slog.NewLogLogger(g.log.Handler(), slog.LevelWarn),
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// No Content-Type the upstream did not send: net/http would

@@ -349,7 +349,10 @@ func (b *body) Read(p []byte) (int, error) {
 		b.done = true
 		b.t.release(b.c, false, b.stop)
 		if b.ctx.Err() != nil {
-			err = fmt.Errorf("h1: %w", b.ctx.Err())
+			// The error itself, as net/http's Transport returns it:
+			// ReverseProxy logs no body copy error that is the client
+			// going away.
+			err = b.ctx.Err()
 		}
 	}
 	return n, err

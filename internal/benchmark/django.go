@@ -68,6 +68,8 @@ const (
 	packageRow      = "Django + approov_django, in process"
 	viaGatewayRow   = "approov-gateway → Django"
 	viaSocketRow    = "approov-gateway → Django, Unix socket"
+	signedRow       = "approov-gateway → Django, signed facts verified"
+	signedSocketRow = "approov-gateway → Django, Unix socket, signed facts verified"
 	viaAuthRequest  = "nginx auth_request → approov-gateway → Django"
 	defaultMinRatio = 0.95
 )
@@ -80,7 +82,9 @@ var minRatioToInProcess = map[string]float64{"sync": 0.95, "gthread": 1.1}
 // djangoWith runs the Django group with one gunicorn worker class: sync
 // closes every connection, so a proxy in front dials per request; gthread
 // keeps connections alive. The gateway reaches Django over loopback TCP
-// and, in another row, over a Unix socket.
+// and, in other rows, over a Unix socket; Django behind it either trusts
+// it (no Approov middleware: only the gateway can reach it), as issue
+// 12's targets are set, or verifies the facts it signs.
 func (b *bench) djangoWith(workerClass string) error {
 	tok := newTokens()
 	plain := freeAddr()
@@ -88,7 +92,20 @@ func (b *bench) djangoWith(workerClass string) error {
 	if err != nil {
 		return err
 	}
-	// Behind the gateway, Django verifies the facts it signs.
+	plainSocket := filepath.Join(b.tmp, "gunicorn-"+workerClass+"-plain.sock")
+	plainSocketCmd, err := b.startDjango("hello.settings_nochecks", workerClass, "unix:"+plainSocket, tok)
+	if err != nil {
+		return err
+	}
+	gwPlain, gwPlainCmd, err := b.startGateway(tok, "upstream: http://"+plain+"\n")
+	if err != nil {
+		return err
+	}
+	gwPlainSocket, gwPlainSocketCmd, err := b.startGateway(tok, "upstream: unix:"+plainSocket+"\n")
+	if err != nil {
+		return err
+	}
+	// Django verifying the facts the gateway signs.
 	backend := freeAddr()
 	backendCmd, err := b.startDjango("hello.settings", workerClass, backend, tok)
 	if err != nil {
@@ -142,8 +159,10 @@ func (b *bench) djangoWith(workerClass string) error {
 		{name: djangoRow, url: "http://" + plain + "/", backend: pg(plainCmd)},
 		{name: inprocRow, url: "http://" + inproc + "/", headers: token, backend: pg(inprocCmd)},
 		{name: packageRow, url: "http://" + pkg + "/", headers: token, backend: pg(pkgCmd)},
-		{name: viaGatewayRow, url: "http://" + gw + "/", headers: token, proxy: pg(gwCmd), backend: pg(backendCmd)},
-		{name: viaSocketRow, url: "http://" + gwSocket + "/", headers: token, proxy: pg(gwSocketCmd), backend: pg(socketCmd)},
+		{name: viaGatewayRow, url: "http://" + gwPlain + "/", headers: token, proxy: pg(gwPlainCmd), backend: pg(plainCmd)},
+		{name: viaSocketRow, url: "http://" + gwPlainSocket + "/", headers: token, proxy: pg(gwPlainSocketCmd), backend: pg(plainSocketCmd)},
+		{name: signedRow, url: "http://" + gw + "/", headers: token, proxy: pg(gwCmd), backend: pg(backendCmd)},
+		{name: signedSocketRow, url: "http://" + gwSocket + "/", headers: token, proxy: pg(gwSocketCmd), backend: pg(socketCmd)},
 		{name: viaAuthRequest, url: "http://" + nginx + "/", headers: token, proxy: pg(nginxCmd, faCmd), backend: pg(backendCmd)},
 	})
 	if err != nil {
@@ -152,7 +171,7 @@ func (b *bench) djangoWith(workerClass string) error {
 	flood, err := b.measure(group+"flood", []scenario{
 		{name: inprocRow, url: "http://" + inproc + "/", headers: bad, reject: true, backend: pg(inprocCmd)},
 		{name: packageRow, url: "http://" + pkg + "/", headers: bad, reject: true, backend: pg(pkgCmd)},
-		{name: viaGatewayRow, url: "http://" + gw + "/", headers: bad, reject: true, proxy: pg(gwCmd), backend: pg(backendCmd)},
+		{name: viaGatewayRow, url: "http://" + gwPlain + "/", headers: bad, reject: true, proxy: pg(gwPlainCmd), backend: pg(plainCmd)},
 		{name: viaAuthRequest, url: "http://" + nginx + "/", headers: bad, reject: true, proxy: pg(nginxCmd, faCmd), backend: pg(backendCmd)},
 	})
 	if err != nil {
@@ -160,8 +179,8 @@ func (b *bench) djangoWith(workerClass string) error {
 	}
 	b.stopAll()
 	ref := valid[inprocRow]
-	fmt.Fprintf(&b.report, "## Django, gunicorn %[2]s workers\n\nThe example API under gunicorn, %[1]d %[2]s workers in every case: with no check; with the vendor's in-process PyJWT middleware; with approov_django checking tokens itself; and behind the gateway, verifying the facts it signs (approov_django's gateway mode). Valid traffic carries a valid token; the flood carries tokens signed with another secret, as failed attestations get (all answered 401; requests/s counts rejections). Proxy CPU is the gateway's, or nginx's and the forward-auth gateway's together; backend CPU is gunicorn's (master and workers).\n\nValid traffic:\n\n", b.workers, workerClass)
-	b.table(ordered(valid, djangoRow, inprocRow, packageRow, viaGatewayRow, viaSocketRow, viaAuthRequest), "in-process", ref)
+	fmt.Fprintf(&b.report, "## Django, gunicorn %[2]s workers\n\nThe example API under gunicorn, %[1]d %[2]s workers in every case: with no check; with the vendor's in-process PyJWT middleware; with approov_django checking tokens itself; and behind the gateway, either trusting it (no Approov middleware, as where only the gateway can reach Django: the rows issue 12's targets are set on) or verifying the facts it signs (approov_django's gateway mode, one HMAC-SHA256 assertion per request). Valid traffic carries a valid token; the flood carries tokens signed with another secret, as failed attestations get (all answered 401; requests/s counts rejections). Proxy CPU is the gateway's, or nginx's and the forward-auth gateway's together; backend CPU is gunicorn's (master and workers).\n\nValid traffic:\n\n", b.workers, workerClass)
+	b.table(ordered(valid, djangoRow, inprocRow, packageRow, viaGatewayRow, viaSocketRow, signedRow, signedSocketRow, viaAuthRequest), "in-process", ref)
 	fmt.Fprintf(&b.report, "Invalid-token flood (no Unix socket row: rejected requests never reach Django):\n\n")
 	floodRef := flood[inprocRow]
 	b.table(ordered(flood, inprocRow, packageRow, viaGatewayRow, viaAuthRequest), "in-process", floodRef)

@@ -78,6 +78,16 @@ type Result struct {
 	Digest *DigestVerifier
 }
 
+// Checks reports whether Verify checks anything for a token with claims.
+// When it does not, Verify returns an empty Result and no error whatever
+// the request, so a caller may skip rebuilding the request for it.
+func (v *Verifier) Checks(claims *approov.Claims) bool {
+	if v.policy == Off {
+		return false
+	}
+	return claims.InstallationPublicKey != "" || claims.MessageSigningKeyID != "" || v.policy == Required
+}
+
 // Verify verifies the message signatures of r that claims, the verified
 // claims of its Approov token, call for.
 //

@@ -368,7 +368,16 @@ func TestVerify(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			// Checks says whether Verify looks at the request at all:
+			// with nothing to rebuild it from, Verify fails when it
+			// does, and passes with an empty result when it does not.
+			if _, err := v.Verify(tc.claims, &msgsig.Request{}); (err != nil) != v.Checks(tc.claims) {
+				t.Errorf("Checks %v, but Verify of an empty request: %v", v.Checks(tc.claims), err)
+			}
 			res, verr := v.Verify(tc.claims, tc.request())
+			if !v.Checks(tc.claims) && (verr != nil || res.Install || res.Account || res.Digest != nil) {
+				t.Errorf("Checks false, but Verify gave %+v, %v", res, verr)
+			}
 			if verr != nil && (res.Install || res.Account || res.Digest != nil) {
 				t.Errorf("a failure with a result: %+v", res)
 			}

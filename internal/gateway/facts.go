@@ -101,7 +101,10 @@ func (v *verdict) result() string {
 // unknown, so that a proxy copying them overwrites any client-sent copy
 // rather than leaving it, or a placeholder, in place.
 func (st *state) setFacts(h http.Header, v verdict, always bool) {
-	for _, f := range st.facts {
+	// One array for every fact's value slice: one allocation, not one
+	// per header.
+	values := make([]string, len(st.facts))
+	for i, f := range st.facts {
 		var value string
 		switch {
 		case f.Get == nil:
@@ -115,7 +118,8 @@ func (st *state) setFacts(h http.Header, v verdict, always bool) {
 			value = ""
 		}
 		if value != "" || always {
-			h[f.header] = []string{value}
+			values[i] = value
+			h[f.header] = values[i : i+1 : i+1]
 		}
 	}
 }

@@ -14,9 +14,8 @@ import (
 
 	"github.com/approov-gateway/approov/internal/h1"
 	"github.com/approov-gateway/approov/internal/logfield"
+	"github.com/prometheus/client_golang/prometheus"
 )
-
-type startKey struct{}
 
 // copyBufferSize is the size of the buffers the proxy copies bodies with,
 // the size httputil.ReverseProxy allocates on its own.
@@ -47,7 +46,7 @@ var _ httputil.BufferPool = (*bufferPool)(nil)
 func (g *Gateway) newProxy(st *state, rt *route, target *url.URL, transport http.RoundTripper) http.Handler {
 	upstreamSeconds := g.metrics.upstream.WithLabelValues(rt.name)
 	p := &httputil.ReverseProxy{
-		Transport:  signedTransport{transport},
+		Transport:  signedTransport{RoundTripper: transport, seconds: upstreamSeconds},
 		BufferPool: st.buffers,
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
@@ -84,13 +83,16 @@ func (g *Gateway) newProxy(st *state, rt *route, target *url.URL, transport http
 			}
 			v := verdictOf(pr.In, rt)
 			st.setFacts(pr.Out.Header, v, false)
-			host := pr.Out.Host
-			if host == "" {
-				host = pr.Out.URL.Host
-			}
 			id := requestID(pr.In.Context())
 			if id != "" {
 				pr.Out.Header.Set(RequestIDHeader, id)
+			}
+			if st.signer == nil {
+				return // no assertion to sign
+			}
+			host := pr.Out.Host
+			if host == "" {
+				host = pr.Out.URL.Host
 			}
 			token, err := st.sign(v, rt, id, pr.Out.Method, host, pr.Out.URL.RequestURI(), pr.Out.Header)
 			if err != nil {
@@ -104,9 +106,6 @@ func (g *Gateway) newProxy(st *state, rt *route, target *url.URL, transport http
 			}
 		},
 		ModifyResponse: func(resp *http.Response) error {
-			if start, ok := resp.Request.Context().Value(startKey{}).(time.Time); ok {
-				upstreamSeconds.Observe(time.Since(start).Seconds())
-			}
 			if resp.StatusCode < 100 || resp.StatusCode > 999 {
 				// net/http reads "+04" as 4, and its server panics on
 				// writing such a status: a broken upstream is a 502.
@@ -125,7 +124,7 @@ func (g *Gateway) newProxy(st *state, rt *route, target *url.URL, transport http
 		// on when ReverseProxy first flushes.
 		w.Header()["Content-Type"] = nil
 		fw := &finalHeaders{ResponseWriter: w, requestID: w.Header()[RequestIDHeader]}
-		p.ServeHTTP(fw, r.WithContext(context.WithValue(r.Context(), startKey{}, time.Now())))
+		p.ServeHTTP(fw, r)
 	})
 }
 
@@ -171,8 +170,12 @@ var errBadStatus = errors.New("upstream sent a status code outside 100-999")
 type unsignedKey struct{}
 
 // signedTransport fails a request whose assertion could not be signed, so
-// that it never reaches the upstream without one.
-type signedTransport struct{ http.RoundTripper }
+// that it never reaches the upstream without one, and times the upstream's
+// answers up to their headers.
+type signedTransport struct {
+	http.RoundTripper
+	seconds prometheus.Observer
+}
 
 func (t signedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if err, ok := r.Context().Value(unsignedKey{}).(error); ok {
@@ -181,7 +184,12 @@ func (t signedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
-	return t.RoundTripper.RoundTrip(r)
+	start := time.Now()
+	resp, err := t.RoundTripper.RoundTrip(r)
+	if err == nil {
+		t.seconds.Observe(time.Since(start).Seconds())
+	}
+	return resp, err
 }
 
 // proxyError answers upstream failures: 504 when the upstream timed out,

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"syscall"
 	"time"
 )
 
@@ -21,6 +22,7 @@ type conn struct {
 	w      *netWriter
 	limit  *countingReader
 	idleAt time.Time
+	raw    syscall.RawConn // for alive; nil without descriptor access
 }
 
 // countingReader counts what it reads since the exchange began, so that
@@ -84,7 +86,7 @@ func (w *netWriter) ReadFrom(r io.Reader) (int64, error) {
 func newConn(nc net.Conn) *conn {
 	limit := &countingReader{r: nc, n: unlimited}
 	w := &netWriter{nc: nc}
-	return &conn{nc: nc, br: bufio.NewReaderSize(limit, 4<<10), bw: bufio.NewWriterSize(w, 4<<10), w: w, limit: limit}
+	return &conn{nc: nc, br: bufio.NewReaderSize(limit, 4<<10), bw: bufio.NewWriterSize(w, 4<<10), w: w, limit: limit, raw: rawConn(nc)}
 }
 
 func (c *conn) close() { c.nc.Close() }
@@ -116,7 +118,7 @@ func (t *Transport) get(ctx context.Context) (*conn, bool, error) {
 		t.idle[n-1] = nil
 		t.idle = t.idle[:n-1]
 		t.mu.Unlock()
-		if (t.IdleTimeout > 0 && now.Sub(c.idleAt) > t.IdleTimeout) || !alive(c.nc) {
+		if (t.IdleTimeout > 0 && now.Sub(c.idleAt) > t.IdleTimeout) || !alive(c.raw) {
 			c.close()
 			continue
 		}

@@ -8,20 +8,29 @@ import (
 	"syscall"
 )
 
-// alive reports whether an idle connection is still open: no end of
-// stream and no unsolicited data waiting. It peeks without blocking, one
-// system call.
-func alive(nc net.Conn) bool {
+// rawConn returns nc's descriptor access for alive, once per connection,
+// or nil when nc has none.
+func rawConn(nc net.Conn) syscall.RawConn {
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
-		return true
+		return nil
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		return false
+		return nil
+	}
+	return rc
+}
+
+// alive reports whether an idle connection is still open: no end of
+// stream and no unsolicited data waiting. It peeks without blocking, one
+// system call. Without descriptor access, it cannot tell: true.
+func alive(rc syscall.RawConn) bool {
+	if rc == nil {
+		return true
 	}
 	open := false
-	err = rc.Read(func(fd uintptr) bool {
+	err := rc.Read(func(fd uintptr) bool {
 		var b [1]byte
 		// Nothing to read yet is the one answer of an open, quiet
 		// connection: 0 bytes is its end, any byte an unsolicited answer.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/approov-gateway/approov/internal/h1"
@@ -268,12 +269,15 @@ type connLimiter struct {
 	closed chan struct{}
 	once   sync.Once
 
+	// open are the connections accepted and not yet closed, changed per
+	// connection; each notes when it went idle itself, changed per request
+	// without a lock.
 	mu   sync.Mutex
-	idle map[net.Conn]time.Time // idle keep-alive connections, since when
+	open map[*limitedConn]struct{}
 }
 
 func newConnLimiter(ln net.Listener, max int) *connLimiter {
-	return &connLimiter{Listener: ln, slots: make(chan struct{}, max), closed: make(chan struct{}), idle: map[net.Conn]time.Time{}}
+	return &connLimiter{Listener: ln, slots: make(chan struct{}, max), closed: make(chan struct{}), open: map[*limitedConn]struct{}{}}
 }
 
 // evictAfter is how long a connection must have been idle before it is
@@ -288,7 +292,19 @@ func (l *connLimiter) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	limited := func() net.Conn { return &limitedConn{Conn: c, release: func() { <-l.slots }} }
+	limited := func() net.Conn {
+		lc := &limitedConn{Conn: c}
+		lc.release = func() {
+			l.mu.Lock()
+			delete(l.open, lc)
+			l.mu.Unlock()
+			<-l.slots
+		}
+		l.mu.Lock()
+		l.open[lc] = struct{}{}
+		l.mu.Unlock()
+		return lc
+	}
 	for {
 		select {
 		case l.slots <- struct{}{}:
@@ -317,32 +333,34 @@ func (l *connLimiter) Accept() (net.Conn, error) {
 // enough, and reports whether there was one.
 func (l *connLimiter) evictIdle() bool {
 	l.mu.Lock()
-	var oldest net.Conn
-	var since time.Time
-	for c, t := range l.idle {
-		if oldest == nil || t.Before(since) {
+	var oldest *limitedConn
+	var since int64
+	for c := range l.open {
+		if t := c.idleSince.Load(); t != 0 && (oldest == nil || t < since) {
 			oldest, since = c, t
 		}
 	}
-	if oldest == nil || time.Since(since) < evictAfter {
-		l.mu.Unlock()
+	l.mu.Unlock()
+	if oldest == nil || time.Since(time.Unix(0, since)) < evictAfter {
 		return false
 	}
-	delete(l.idle, oldest)
-	l.mu.Unlock()
+	oldest.idleSince.Store(0)
 	oldest.Close()
 	return true
 }
 
-// track is the server's ConnState hook: it keeps the set of idle
-// connections.
+// track is the server's ConnState hook: a connection notes when it went
+// idle, and that it is not idle any more. It runs twice per request, so it
+// takes no lock.
 func (l *connLimiter) track(c net.Conn, s http.ConnState) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	lc, ok := c.(*limitedConn)
+	if !ok {
+		return
+	}
 	if s == http.StateIdle {
-		l.idle[c] = time.Now()
+		lc.idleSince.Store(time.Now().UnixNano())
 	} else {
-		delete(l.idle, c)
+		lc.idleSince.Store(0)
 	}
 }
 
@@ -357,6 +375,9 @@ type limitedConn struct {
 	net.Conn
 	once    sync.Once
 	release func()
+	// idleSince is when the connection went idle between requests, in
+	// Unix nanoseconds; 0 while it is not idle.
+	idleSince atomic.Int64
 }
 
 func (c *limitedConn) Close() error {

@@ -332,22 +332,35 @@ func (l *connLimiter) Accept() (net.Conn, error) {
 // evictIdle closes the longest-idle connection that has been idle long
 // enough, and reports whether there was one.
 func (l *connLimiter) evictIdle() bool {
-	l.mu.Lock()
-	var oldest *limitedConn
-	var since int64
-	for c := range l.open {
-		if t := c.idleSince.Load(); t != 0 && (oldest == nil || t < since) {
-			oldest, since = c, t
+	for {
+		l.mu.Lock()
+		var oldest *limitedConn
+		var since int64
+		for c := range l.open {
+			if t := c.idleSince.Load(); t != 0 && (oldest == nil || t < since) {
+				oldest, since = c, t
+			}
+		}
+		l.mu.Unlock()
+		if oldest == nil || time.Duration(monoNow()-since) < evictAfter {
+			return false
+		}
+		// Only if it is still idle since then: a request that began
+		// meanwhile (track swapped the time out) keeps its connection,
+		// and the next oldest is looked for.
+		if oldest.idleSince.CompareAndSwap(since, 0) {
+			oldest.Close()
+			return true
 		}
 	}
-	l.mu.Unlock()
-	if oldest == nil || time.Since(time.Unix(0, since)) < evictAfter {
-		return false
-	}
-	oldest.idleSince.Store(0)
-	oldest.Close()
-	return true
 }
+
+// monoStart anchors monoNow.
+var monoStart = time.Now()
+
+// monoNow is the monotonic clock in nanoseconds since the process began,
+// never 0: idle times must not move when the wall clock is set.
+func monoNow() int64 { return int64(time.Since(monoStart)) + 1 }
 
 // track is the server's ConnState hook: a connection notes when it went
 // idle, and that it is not idle any more. It runs twice per request, so it
@@ -358,7 +371,7 @@ func (l *connLimiter) track(c net.Conn, s http.ConnState) {
 		return
 	}
 	if s == http.StateIdle {
-		lc.idleSince.Store(time.Now().UnixNano())
+		lc.idleSince.Store(monoNow())
 	} else {
 		lc.idleSince.Store(0)
 	}
@@ -375,8 +388,8 @@ type limitedConn struct {
 	net.Conn
 	once    sync.Once
 	release func()
-	// idleSince is when the connection went idle between requests, in
-	// Unix nanoseconds; 0 while it is not idle.
+	// idleSince is when the connection went idle between requests, as
+	// monoNow says; 0 while it is not idle.
 	idleSince atomic.Int64
 }
 

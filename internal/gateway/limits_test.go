@@ -268,3 +268,44 @@ func TestMaxConnections(t *testing.T) {
 		t.Fatalf("derived max_connections %d (file limit %d)", got, fileLimit())
 	}
 }
+
+// TestEvictOnlyIdle: to make room, the limiter closes the connection idle
+// longest, and only one idle for evictAfter or more; one a request has
+// taken back is left alone however long it was idle before.
+func TestEvictOnlyIdle(t *testing.T) {
+	l := newConnLimiter(mustListen(t), 4)
+	defer l.Close()
+	conns := make([]*limitedConn, 3)
+	for i := range conns {
+		a, b := net.Pipe()
+		t.Cleanup(func() { a.Close(); b.Close() })
+		lc := &limitedConn{Conn: a}
+		lc.release = func() {
+			l.mu.Lock()
+			delete(l.open, lc)
+			l.mu.Unlock()
+		}
+		l.open[lc] = struct{}{}
+		conns[i] = lc
+	}
+	open := func(lc *limitedConn) bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		_, ok := l.open[lc]
+		return ok
+	}
+	now := monoNow()
+	conns[0].idleSince.Store(now - int64(3*time.Second))
+	l.track(conns[0], http.StateActive) // a request came
+	conns[1].idleSince.Store(now - int64(2*time.Second))
+	conns[2].idleSince.Store(now - int64(evictAfter/2))
+	if !l.evictIdle() {
+		t.Fatal("nothing evicted")
+	}
+	if open(conns[1]) || !open(conns[0]) || !open(conns[2]) {
+		t.Fatalf("evicted the wrong one: open %v %v %v", open(conns[0]), open(conns[1]), open(conns[2]))
+	}
+	if l.evictIdle() {
+		t.Fatal("evicted an active connection, or one idle for less than evictAfter")
+	}
+}

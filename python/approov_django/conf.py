@@ -65,6 +65,9 @@ SETTINGS: Tuple[Setting, ...] = (
     Setting("APPROOV_TOKEN_HEADER", DEFAULT_TOKEN_HEADER, IN_PROCESS, "The header the app sends its token in."),
     Setting("APPROOV_TOKEN_PREFIX", "", IN_PROCESS, 'A prefix before the token to remove, e.g. "Bearer ".'),
     Setting("APPROOV_MAX_TOKEN_SIZE", DEFAULT_MAX_TOKEN_SIZE, IN_PROCESS, "Longest token read, bytes."),
+    Setting("APPROOV_LOG_REFUSALS_PER_SECOND", 100, None,
+            "Most refusal warnings each process logs per second; the rest are counted in one line. "
+            "0 logs every one."),
     Setting("APPROOV_TOKEN_BINDING_HEADER", None, None,
             "The one binding header, as the vendor's quickstarts name it: the same as "
             "APPROOV_BINDING_HEADERS = [it]; set one or the other."),
@@ -90,6 +93,7 @@ class Config(NamedTuple):
     header_prefix: str
     assertion: Optional[AssertionVerifier]
     tokens: Optional[TokenVerifier]
+    log_refusals_per_second: int = 100
 
     def binding(self, headers: Sequence[str]) -> Optional[Binding]:
         """The Binding to headers with the configured options, or None."""
@@ -106,6 +110,19 @@ def _boolean(value) -> bool:
     if isinstance(value, str) and value.strip().lower() in ("false", "0", "no", "off", ""):
         return False
     raise ValueError("not true or false")
+
+
+def _count(value) -> int:
+    if isinstance(value, bool):
+        raise ValueError("not a whole number")
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            raise ValueError("not a whole number") from None
+    if not isinstance(value, int) or value < 0:
+        raise ValueError("not a whole number from 0")
+    return value
 
 
 def _seconds(value, minimum: float = 0) -> float:
@@ -170,6 +187,7 @@ def load(settings) -> Tuple[Optional[Config], List[str], List[str]]:
     mode = get("APPROOV_MODE", _choice(MODES))
     default_policy = get("APPROOV_DEFAULT_POLICY", _choice(POLICIES))
     monitor = get("APPROOV_MONITOR", _boolean)
+    log_refusals = get("APPROOV_LOG_REFUSALS_PER_SECOND", _count)
     strip_scheme = get("APPROOV_BINDING_STRIP_SCHEME", _boolean)
     binding_optional = get("APPROOV_BINDING_OPTIONAL", _boolean)
     headers = get("APPROOV_BINDING_HEADERS", _header_list)
@@ -213,7 +231,7 @@ def load(settings) -> Tuple[Optional[Config], List[str], List[str]]:
     if errors:
         return None, errors, warnings
     return Config(mode, default_policy, monitor, headers, strip_scheme, binding_optional, script_name, prefix,
-                  assertion, tokens), errors, warnings
+                  assertion, tokens, log_refusals), errors, warnings
 
 
 def _token_verifier(get, errors: List[str]) -> Optional[TokenVerifier]:

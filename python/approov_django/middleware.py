@@ -21,8 +21,10 @@ token, a key or a header value. Works under WSGI and ASGI: the check does
 no I/O, so it runs as is on either.
 """
 import logging
+import threading
+import time
 from datetime import datetime, timezone
-from typing import Optional
+from typing import Callable, Optional, Tuple
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
@@ -51,9 +53,51 @@ def _what(request) -> str:
     return "%s %s" % (_escaped(request.META.get("REQUEST_METHOD", ""), 16), _escaped(request.path, 256))
 
 
-def _refuse(request, status: int, reason: str, detail: str = ""):
-    logger.warning("approov refused %s: %s%s", _what(request), reason, " (%s)" % detail if detail else "",
-                   extra={"reason": reason})
+class LogLimiter:
+    """Lets per_second lines through in each second of the clock, and
+    counts the rest, so that a flood of bad tokens cannot flood the log
+    (the gateway's log_rejections_per_second, per process here). per_second
+    0 lets every line through."""
+
+    def __init__(self, per_second: int, clock: Optional[Callable[[], float]] = None):
+        self.per_second = per_second
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._second = None
+        self._count = 0
+        self._dropped = 0
+
+    def allow(self) -> Tuple[bool, int]:
+        """Whether a line may be logged now and, when it may, how many
+        were left out before it."""
+        if self.per_second <= 0:
+            return True, 0
+        second = int(self.clock() if self.clock is not None else time.time())
+        with self._lock:
+            if second != self._second:
+                self._second, self._count = second, 0
+            self._count += 1
+            if self._count > self.per_second:
+                self._dropped += 1
+                return False, 0
+            dropped, self._dropped = self._dropped, 0
+            return True, dropped
+
+    def warning(self, msg: str, *args, **kwargs) -> None:
+        """logger.warning(msg, *args, **kwargs) when allowed, after a line
+        counting the lines left out before it."""
+        ok, dropped = self.allow()
+        if not ok:
+            return
+        if dropped:
+            logger.warning("approov refusals not logged (APPROOV_LOG_REFUSALS_PER_SECOND): %d", dropped,
+                           extra={"count": dropped})
+        logger.warning(msg, *args, **kwargs)
+
+
+def _refuse(log: LogLimiter, request, status: int, reason: str, detail: str = ""):
+    log.warning("approov refused %s: %s%s", _what(request), reason, " (%s)" % detail if detail else "",
+                extra={"reason": reason})
     return JsonResponse({}, status=status)
 
 
@@ -78,6 +122,7 @@ class ApproovMiddleware:
         for w in warnings:
             logger.warning("approov_django: %s", w)
         self.config: conf.Config = config
+        self.log = LogLimiter(config.log_refusals_per_second)
         self._bindings = {}
         if config.mode == conf.GATEWAY:
             self._assertion_key = meta_key(config.header_prefix + "Assertion")
@@ -138,7 +183,7 @@ class ApproovMiddleware:
     def _gateway(self, request, policy: Policy) -> Optional[JsonResponse]:
         meta = request.META
         if not routes_on_target(request, self.config.script_name):
-            return _refuse(request, 400, "path_ambiguous", "SCRIPT_NAME or PATH_INFO is not the request's path")
+            return _refuse(self.log, request, 400, "path_ambiguous", "SCRIPT_NAME or PATH_INFO is not the request's path")
         try:
             claims = self.config.assertion.verify(
                 meta.get(self._assertion_key),
@@ -149,7 +194,7 @@ class ApproovMiddleware:
                 MetaHeaders(meta),
             )
         except AssertionFailure as failure:
-            return _refuse(request, 401, failure.reason, failure.detail)
+            return _refuse(self.log, request, 401, failure.reason, failure.detail)
         expiry = None
         if "tex" in claims:
             expiry = datetime.fromtimestamp(claims["tex"], tz=timezone.utc)
@@ -181,10 +226,10 @@ class ApproovMiddleware:
 
     def _unverified(self, request, reason: str, detail: str) -> Optional[JsonResponse]:
         if self.config.monitor:
-            logger.warning("approov monitor: would refuse %s: %s (%s)", _what(request), reason, detail,
-                           extra={"reason": reason})
+            self.log.warning("approov monitor: would refuse %s: %s (%s)", _what(request), reason, detail,
+                             extra={"reason": reason})
             return None
-        return _refuse(request, 401, reason, detail)
+        return _refuse(self.log, request, 401, reason, detail)
 
     def _in_process(self, request, policy: Policy) -> Optional[JsonResponse]:
         if policy.kind == conf.EXEMPT:

@@ -1,12 +1,13 @@
 """ApproovMiddleware through Django's test client, in both modes, sync and
 async, with every policy."""
 import json
+from unittest import mock
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.test import AsyncClient, SimpleTestCase, override_settings
 
-from approov_django.middleware import ApproovMiddleware
+from approov_django.middleware import ApproovMiddleware, LogLimiter
 import django
 
 from approov_django.testing import approov_headers, asgi_headers, make_assertion, make_token
@@ -148,6 +149,20 @@ class InProcessModeTests(SimpleTestCase):
         for part in token.split("."):
             self.assertNotIn(part, "\n".join(logs.output))
 
+    @override_settings(APPROOV_LOG_REFUSALS_PER_SECOND=2)
+    def test_refusal_warnings_are_bounded(self):
+        token = make_token(expires_in=-10)
+        with mock.patch("approov_django.middleware.time.time", return_value=1000.5), \
+                self.assertLogs("approov", "WARNING") as logs:
+            for _ in range(5):
+                self.assertEqual(self.get("/", HTTP_APPROOV_TOKEN=token), (401, {}))
+        self.assertEqual([r.reason for r in logs.records], ["token_expired"] * 2)
+        with mock.patch("approov_django.middleware.time.time", return_value=1001.5), \
+                self.assertLogs("approov", "WARNING") as logs:
+            self.assertEqual(self.get("/", HTTP_APPROOV_TOKEN=token), (401, {}))
+        self.assertEqual(getattr(logs.records[0], "count", None), 3, logs.output)
+        self.assertEqual(logs.records[1].reason, "token_expired")
+
     def test_policies(self):
         status, body = self.get("/healthz")
         self.assertEqual((status, body["result"]), (200, "public"))
@@ -267,7 +282,25 @@ class ConfigurationTests(SimpleTestCase):
         self.assertIn("at least 32", str(cm.exception))
         self.assertNotIn("c2hvcnQ", str(cm.exception))
 
+    @override_settings(APPROOV_LOG_REFUSALS_PER_SECOND="many")
+    def test_log_limit_is_a_count(self):
+        with self.assertRaisesMessage(ImproperlyConfigured, "APPROOV_LOG_REFUSALS_PER_SECOND"):
+            self.build()
+
     @override_settings(APPROOV_MODE="proxy")
     def test_mode_is_explicit(self):
         with self.assertRaisesMessage(ImproperlyConfigured, "APPROOV_MODE"):
             self.build()
+
+
+class LogLimiterTests(SimpleTestCase):
+    def test_per_second(self):
+        now = [10.0]
+        limit = LogLimiter(2, clock=lambda: now[0])
+        self.assertEqual([limit.allow() for _ in range(5)], [(True, 0), (True, 0), (False, 0), (False, 0), (False, 0)])
+        now[0] = 11.2
+        self.assertEqual([limit.allow() for _ in range(3)], [(True, 3), (True, 0), (False, 0)])
+
+    def test_zero_lets_every_line_through(self):
+        limit = LogLimiter(0, clock=lambda: 10.0)
+        self.assertEqual({limit.allow() for _ in range(1000)}, {(True, 0)})

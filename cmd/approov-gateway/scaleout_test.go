@@ -2,12 +2,10 @@ package main_test
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -56,66 +54,29 @@ func TestScaleOut(t *testing.T) {
 	}
 
 	// Load from many devices, each within its limit.
-	var ok, failed atomic.Int64
-	var failures sync.Map
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
 	var device atomic.Int64
-	client := &http.Client{Timeout: 10 * time.Second}
-	for range 6 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				req, _ := http.NewRequest("GET", front+"/load", nil)
-				req.Header.Set("Approov-Token", tok(t, map[string]any{"did": fmt.Sprintf("device-%d", device.Add(1))}))
-				resp, err := client.Do(req)
-				if err != nil {
-					failed.Add(1)
-					failures.Store(err.Error(), true)
-					continue
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode == 200 {
-					ok.Add(1)
-				} else {
-					failed.Add(1)
-					failures.Store(resp.Status, true)
-				}
-			}
-		}()
-	}
-	report := func(stage string) {
-		if n := failed.Load(); n > 0 {
-			var reasons []string
-			failures.Range(func(k, _ any) bool { reasons = append(reasons, k.(string)); return true })
-			t.Fatalf("%s: %d of %d requests failed: %v", stage, n, ok.Load()+n, reasons)
-		}
-	}
-	defer func() { close(stop); wg.Wait() }()
+	l := startLoad(t, 6, func() *http.Request {
+		req, _ := http.NewRequest("GET", front+"/load", nil)
+		req.Header.Set("Approov-Token", tok(t, map[string]any{"did": fmt.Sprintf("device-%d", device.Add(1))}))
+		return req
+	})
 
 	// A rolling reload: each instance in turn, each waited for.
 	for _, gw := range gws {
-		before := ok.Load()
+		before := l.ok.Load()
 		gw.Signal(t, syscall.SIGHUP)
 		waitUntil(t, func() bool {
 			return strings.Contains(request(t, "GET", gw.AdminURL()+"/metrics", nil).body, `approov_gateway_config_reloads_total{result="success"} 1`)
 		})
-		waitUntil(t, func() bool { return ok.Load() > before+20 }) // load on the new configuration
+		waitUntil(t, func() bool { return l.ok.Load() > before+20 }) // load on the new configuration
 	}
-	report("rolling reload")
+	l.check(t, "rolling reload")
 
 	// Redis gone: requests keep passing, and the gateways count errors.
 	redis.Kill()
-	before := ok.Load()
-	waitUntil(t, func() bool { return ok.Load() > before+60 })
-	report("Redis killed")
+	before := l.ok.Load()
+	waitUntil(t, func() bool { return l.ok.Load() > before+60 })
+	l.check(t, "Redis killed")
 	errors := 0
 	for _, gw := range gws {
 		if grep(request(t, "GET", gw.AdminURL()+"/metrics", nil).body, `approov_gateway_rate_limit_total{limit="device",outcome="error"`) != "" {
@@ -125,7 +86,7 @@ func TestScaleOut(t *testing.T) {
 	if errors == 0 {
 		t.Errorf("no gateway counted a rate-limit error with Redis killed")
 	}
-	t.Logf("%d requests through 3 gateways, none failed, across a rolling reload and Redis killed", ok.Load())
+	t.Logf("%d requests through 3 gateways, none failed, across a rolling reload and Redis killed", l.ok.Load())
 }
 
 // startNginxFront runs nginx round-robin over the upstream servers, and

@@ -28,12 +28,7 @@ func BenchmarkLocal(b *testing.B) {
 // BenchmarkRedis is one decision through Debian's redis-server on
 // loopback: the round trip a shared limit adds to a request.
 func BenchmarkRedis(b *testing.B) {
-	_, url := e2e.StartRedis(b)
-	r, err := NewRedis(url, time.Second)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer r.Close()
+	r := benchRedis(b)
 	l := Limit{Count: 1000, Per: time.Second, Burst: 1000}
 	b.ReportAllocs()
 	i := 0
@@ -48,12 +43,7 @@ func BenchmarkRedis(b *testing.B) {
 // BenchmarkRedisParallel is decisions from many goroutines at once, as
 // several gateways would send them: what one Redis serves.
 func BenchmarkRedisParallel(b *testing.B) {
-	_, url := e2e.StartRedis(b)
-	r, err := NewRedis(url, time.Second)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer r.Close()
+	r := benchRedis(b)
 	l := Limit{Count: 1000, Per: time.Second, Burst: 1000}
 	b.SetParallelism(8)
 	b.RunParallel(func(pb *testing.PB) {
@@ -66,4 +56,15 @@ func BenchmarkRedisParallel(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// benchRedis is a limiter on a redis-server of its own, for the benchmark.
+func benchRedis(b *testing.B) *Redis {
+	_, url := e2e.StartRedis(b)
+	r, err := NewRedis(url, time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { r.Close() })
+	return r
 }

@@ -124,7 +124,7 @@ func (v *Verifier) Checks(claims *approov.Claims) bool {
 // says whether the body remains to be checked.
 func (v *Verifier) Verify(claims *approov.Claims, r *Request) (Result, error) {
 	var res Result
-	if v.policy == Off {
+	if !v.Checks(claims) {
 		return res, nil
 	}
 	needInstall := claims.InstallationPublicKey != ""
@@ -138,9 +138,7 @@ func (v *Verifier) Verify(claims *approov.Claims, r *Request) (Result, error) {
 		}
 	}
 	if !needInstall && !needAccount {
-		if v.policy != Required {
-			return res, nil
-		}
+		// Checks said yes: the policy is required.
 		if v.account == nil {
 			return res, errNothingToCheck
 		}

@@ -329,19 +329,8 @@ func pyJWT(t *testing.T, tokens []genToken) []error {
 		in.WriteString(tok.token)
 		in.WriteByte('\n')
 	}
-	cmd := exec.Command(python, "testdata/pyjwt_oracle.py")
-	cmd.Env = append(os.Environ(), "ORACLE_SECRET="+base64.StdEncoding.EncodeToString(testSecret), "PYTHONDONTWRITEBYTECODE=1")
-	cmd.Stdin = &in
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("PyJWT oracle failed (is Debian's python3-jwt installed? run ./scripts/test): %v\n%s", err, stderr.String())
-	}
-	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-	if len(lines) != len(tokens) {
-		t.Fatalf("PyJWT oracle gave %d verdicts for %d tokens", len(lines), len(tokens))
-	}
+	lines := runOracle(t, "PyJWT oracle (Debian's python3-jwt)", &in, len(tokens), python, "testdata/pyjwt_oracle.py",
+		"ORACLE_SECRET="+base64.StdEncoding.EncodeToString(testSecret))
 	verdicts := make([]error, len(lines))
 	for i, l := range lines {
 		if l != "ok" {
@@ -433,4 +422,26 @@ func TestDifferential(t *testing.T) {
 		}
 		d.check(t, n)
 	})
+}
+
+// runOracle runs a Python oracle script with input on its standard input
+// and returns its lines, one verdict per case: it fails t when the script
+// fails or answers another number of cases than n. name says what it is,
+// and so what to install when it fails.
+func runOracle(t *testing.T, name string, input *bytes.Buffer, n int, python, script string, env ...string) []string {
+	t.Helper()
+	cmd := exec.Command(python, script)
+	cmd.Env = append(append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1"), env...)
+	cmd.Stdin = input
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s failed (run ./scripts/test, which installs it): %v\n%s", name, err, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	if len(lines) != n {
+		t.Fatalf("%s gave %d verdicts for %d cases", name, len(lines), n)
+	}
+	return lines
 }

@@ -7,7 +7,6 @@ import (
 	"math/rand"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -194,18 +193,6 @@ func runTokenOracle(t *testing.T, python string, cases []pyCase) []string {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command(python, filepath.Join("python", "tests", "token_oracle.py"))
-	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
-	cmd.Stdin = &in
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("approov_django oracle failed (Debian's python3-jwt and python3-django: run ./scripts/test): %v\n%s", err, stderr.String())
-	}
-	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-	if len(lines) != len(cases) {
-		t.Fatalf("approov_django gave %d verdicts for %d tokens", len(lines), len(cases))
-	}
-	return lines
+	return runOracle(t, "approov_django oracle (Debian's python3-jwt and python3-django)", &in, len(cases),
+		python, filepath.Join("python", "tests", "token_oracle.py"))
 }

@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"time"
 
 	"github.com/approov-gateway/approov/internal/h1"
@@ -45,4 +47,42 @@ func ExampleTransport() {
 	// Output:
 	// true
 	// 200 POST /orders "one"
+}
+
+func ExampleProxy() {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s %s via %s", r.Method, r.URL.Path, r.Header.Get("X-Forwarded-Proto"))
+	}))
+	defer backend.Close()
+	target, _ := url.Parse(backend.URL)
+
+	var d net.Dialer
+	transport := &h1.Transport{
+		Dial: func(ctx context.Context) (net.Conn, error) {
+			return d.DialContext(ctx, "tcp", target.Host)
+		},
+		MaxIdle:     16,
+		IdleTimeout: time.Minute,
+		Fallback:    http.DefaultTransport,
+	}
+	defer transport.CloseIdleConnections()
+	rewrite := func(pr *httputil.ProxyRequest) {
+		pr.SetURL(target)
+		pr.SetXForwarded()
+	}
+	badGateway := func(w http.ResponseWriter, _ *http.Request, _ error) { w.WriteHeader(http.StatusBadGateway) }
+	// The ReverseProxy with the same fields serves what the Proxy leaves.
+	reverseProxy := &httputil.ReverseProxy{Transport: transport, Rewrite: rewrite, ErrorHandler: badGateway}
+	front := httptest.NewServer(&h1.Proxy{Transport: transport, Rewrite: rewrite, ErrorHandler: badGateway, Fallback: reverseProxy})
+	defer front.Close()
+
+	resp, err := http.Get(front.URL + "/items")
+	if err != nil {
+		panic(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode, string(b))
+	// Output:
+	// 200 GET /items via http
 }

@@ -8,7 +8,9 @@
 // http. The framing is net/http's own: Request.Write writes the request,
 // ReadResponse reads the response, so both transports put the same bytes
 // on the wire and read the same responses the same way (the differential
-// tests hold them to it).
+// tests hold them to it). [Proxy] is the reverse proxy handler for the
+// same plain requests, in front of the httputil.ReverseProxy that serves
+// the rest.
 package h1
 
 import (

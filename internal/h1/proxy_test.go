@@ -1,0 +1,256 @@
+package h1
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCovers: the Proxy serves plain HTTP/1.x requests itself and passes
+// on each kind it leaves to ReverseProxy.
+func TestCovers(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req := func(edit func(r *http.Request)) *http.Request {
+		r := httptest.NewRequestWithContext(ctx, "GET", "http://front/a?b=c%20d", nil)
+		edit(r)
+		return r
+	}
+	withBody := func(n int) func(r *http.Request) {
+		return func(r *http.Request) {
+			r.Method = "POST"
+			r.Body = NewBufferedBody(make([]byte, n))
+			r.ContentLength = int64(n)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		r    *http.Request
+		want bool
+	}{
+		{"plain GET", req(func(*http.Request) {}), true},
+		{"buffered body", req(withBody(100)), true},
+		{"buffered body at the limit", req(withBody(MaxFastBody)), true},
+		{"buffered body over the limit", req(withBody(MaxFastBody + 1)), false},
+		{"streamed body", req(func(r *http.Request) { r.Body = io.NopCloser(strings.NewReader("x")); r.ContentLength = 1 }), false},
+		{"body of unknown length", req(func(r *http.Request) { r.Body = NewBufferedBody([]byte("x")); r.ContentLength = -1 }), false},
+		{"HTTP/2", req(func(r *http.Request) { r.ProtoMajor, r.ProtoMinor = 2, 0 }), false},
+		{"CONNECT", req(func(r *http.Request) { r.Method = "CONNECT" }), false},
+		{"Upgrade", req(func(r *http.Request) { r.Header.Set("Upgrade", "websocket") }), false},
+		{"Expect", req(func(r *http.Request) { r.Header.Set("Expect", "100-continue") }), false},
+		{"TE", req(func(r *http.Request) { r.Header.Set("Te", "trailers") }), false},
+		{"Trailer header", req(func(r *http.Request) { r.Header.Set("Trailer", "X-Sum") }), false},
+		{"trailers", req(func(r *http.Request) { r.Trailer = http.Header{"X-Sum": nil} }), false},
+		{"chunked", req(func(r *http.Request) { r.TransferEncoding = []string{"chunked"} }), false},
+		{"semicolon in the query", req(func(r *http.Request) { r.URL.RawQuery = "a=1;b=2" }), false},
+		{"bad escape in the query", req(func(r *http.Request) { r.URL.RawQuery = "a=%2" }), false},
+		{"a context that never ends", httptest.NewRequest("GET", "http://front/", nil), false},
+	} {
+		if got := Covers(tc.r); got != tc.want {
+			t.Errorf("%s: Covers = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestProxyStreams: a body of unknown length reaches the client as it
+// comes, header first, not when the proxy's buffer fills or the body ends.
+func TestProxyStreams(t *testing.T) {
+	for _, header := range []string{"Transfer-Encoding: chunked", "Content-Type: text/event-stream\r\nContent-Length: 12"} {
+		next := make(chan struct{})
+		up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, bw, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer c.Close()
+			fmt.Fprintf(bw, "HTTP/1.1 200 OK\r\n%s\r\n\r\n", header)
+			if strings.Contains(header, "chunked") {
+				bw.WriteString("6\r\nfirst\n\r\n")
+			} else {
+				bw.WriteString("first\n")
+			}
+			bw.Flush()
+			<-next // until the client has had the first piece
+			if strings.Contains(header, "chunked") {
+				bw.WriteString("7\r\nsecond\n\r\n0\r\n\r\n")
+			} else {
+				bw.WriteString("second\n")
+			}
+			bw.Flush()
+		}))
+		target, _ := url.Parse(up.URL)
+		rewrite := func(pr *httputil.ProxyRequest) { pr.SetURL(target) }
+		var tr http.RoundTripper = &Transport{Dial: func(ctx context.Context) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "tcp", target.Host)
+		}}
+		front := httptest.NewServer(&Proxy{Transport: tr, Rewrite: rewrite,
+			ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) { t.Error(err); w.WriteHeader(502) },
+			Fallback:     http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { t.Error("passed on"); w.WriteHeader(500) })})
+		got := make(chan string, 1)
+		var body io.ReadCloser
+		go func() {
+			resp, err := http.Get(front.URL)
+			if err != nil {
+				got <- err.Error()
+				return
+			}
+			body = resp.Body
+			line, _ := bufio.NewReader(resp.Body).ReadString('\n')
+			got <- line
+		}()
+		select {
+		case line := <-got:
+			if line != "first\n" {
+				t.Errorf("%s: first line %q", header, line)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("%s: the first piece never came through before the rest was sent", header)
+			close(next)
+			<-got
+			next = nil
+		}
+		if next != nil {
+			close(next)
+		}
+		if body != nil {
+			body.Close()
+		}
+		front.Close()
+		up.Close()
+	}
+}
+
+// FuzzProxy holds the Proxy to ReverseProxy with the same fields, without
+// a network: for any request and any response the transport returns,
+// both must send the same bytes upstream and give the client the same
+// status, header, body and trailers.
+func FuzzProxy(f *testing.F) {
+	f.Add([]byte("GET /a?b=1 HTTP/1.1\r\nHost: front\r\nConnection: x-a, keep-alive\r\nX-A: 1\r\nX-B: 2\r\n\r\n"),
+		[]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: x-c\r\nX-C: 3\r\n\r\nok"))
+	f.Add([]byte("POST /p HTTP/1.1\r\nHost: front\r\nContent-Length: 4\r\nX-Forwarded-For: 1.2.3.4\r\nForwarded: for=x\r\n\r\nbody"),
+		[]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum, X-Two\r\n\r\n2\r\nok\r\n0\r\nX-Sum: 1\r\nX-Two: 2\r\nX-Extra: 3\r\n\r\n"))
+	f.Add([]byte("HEAD / HTTP/1.0\r\nHost: front\r\nUser-Agent:\r\nKeep-Alive: 1\r\nProxy-Authorization: x\r\n\r\n"),
+		[]byte("HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\nKeep-Alive: timeout=1\r\n\r\n"))
+	f.Add([]byte("GET http://h/x?%41=%zz HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n"),
+		[]byte("HTTP/1.0 200 OK\r\nContent-Type: Text/Event-Stream; charset=utf-8\r\n\r\nstream"))
+	target, _ := url.Parse("http://upstream.test/base/")
+	f.Fuzz(func(t *testing.T, rawReq, rawResp []byte) {
+		type result struct {
+			sent    string
+			code    int
+			header  string
+			body    string
+			trailer string
+			covered bool
+		}
+		run := func(fast bool) (result, bool) {
+			r, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(rawReq)))
+			if err != nil {
+				return result{}, false
+			}
+			// As the gateway: a body that fits is read into memory.
+			if r.ContentLength != 0 {
+				data, err := io.ReadAll(io.LimitReader(r.Body, 64<<10+1))
+				if err != nil || len(data) > 64<<10 {
+					return result{}, false
+				}
+				r.Body, r.ContentLength, r.TransferEncoding = NewBufferedBody(data), int64(len(data)), nil
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			r = r.WithContext(ctx)
+			r.RemoteAddr = "192.0.2.1:1234"
+			var res result
+			res.covered = Covers(r)
+			var sent bytes.Buffer
+			tr := roundTripFunc(func(out *http.Request) (*http.Response, error) {
+				if err := out.Write(&sent); err != nil {
+					return nil, err
+				}
+				return http.ReadResponse(bufio.NewReader(bytes.NewReader(rawResp)), out)
+			})
+			rewrite := func(pr *httputil.ProxyRequest) {
+				pr.SetURL(target)
+				pr.SetXForwarded()
+				pr.Out.Header.Set("X-Fact", "1")
+				ForProxy(pr.Out, pr.In)
+			}
+			errorHandler := func(w http.ResponseWriter, _ *http.Request, err error) { w.WriteHeader(http.StatusBadGateway) }
+			modify := func(res *http.Response) error {
+				if res.StatusCode < 100 || res.StatusCode > 999 {
+					return errors.New("no status code") // as the gateway: both would panic writing it
+				}
+				return nil
+			}
+			var h http.Handler = &httputil.ReverseProxy{Rewrite: rewrite, Transport: tr, ModifyResponse: modify, ErrorHandler: errorHandler, ErrorLog: discardLog}
+			if fast {
+				h = &Proxy{Rewrite: rewrite, Transport: tr, ModifyResponse: modify, ErrorHandler: errorHandler, ErrorLog: discardLog, Fallback: h}
+			}
+			rec := httptest.NewRecorder()
+			rec.Header()["Content-Type"] = nil
+			rec.Header().Set("X-Request-Id", "front")
+			h.ServeHTTP(rec, r)
+			res.sent = sent.String()
+			result := rec.Result()
+			res.code = result.StatusCode
+			res.header = canonical(result.Header)
+			res.body = rec.Body.String()
+			res.trailer = canonical(result.Trailer)
+			return res, true
+		}
+		want, ok := run(false)
+		if !ok {
+			return
+		}
+		got, _ := run(true)
+		if got != want {
+			t.Errorf("Proxy (covered %v):\n%+v\nReverseProxy:\n%+v", got.covered, got, want)
+		}
+	})
+}
+
+// discardLog swallows what the proxies log about bodies that break off.
+var discardLog = log.New(io.Discard, "", 0)
+
+// canonical writes h in a fixed order; the Trailer header's list, which
+// both proxies build from a map, is sorted.
+func canonical(h http.Header) string {
+	var sb strings.Builder
+	keys := slices.Sorted(func(yield func(string) bool) {
+		for k := range h {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	for _, k := range keys {
+		vv := h[k]
+		if k == "Trailer" {
+			var names []string
+			for _, v := range vv {
+				for n := range strings.SplitSeq(v, ",") {
+					names = append(names, strings.TrimSpace(n))
+				}
+			}
+			slices.Sort(names)
+			vv = []string{strings.Join(names, ", ")}
+		}
+		fmt.Fprintf(&sb, "%s: %q\n", k, vv)
+	}
+	return sb.String()
+}

@@ -42,81 +42,98 @@ func (b *bufferPool) Put(buf []byte) {
 
 var _ httputil.BufferPool = (*bufferPool)(nil)
 
-// newProxy returns the reverse proxy of one route to target.
-func (g *Gateway) newProxy(st *state, rt *route, target *url.URL, transport http.RoundTripper) http.Handler {
+// newProxy returns the reverse proxy of one route to target: with the
+// fast path on, h1.Proxy in front of httputil.ReverseProxy, which serves
+// what h1.Proxy does not cover; both with the same fields.
+func (g *Gateway) newProxy(st *state, rt *route, target *url.URL, transport *upstreamTransport) http.Handler {
 	upstreamSeconds := g.metrics.upstream.WithLabelValues(rt.name)
-	p := &httputil.ReverseProxy{
-		Transport:  signedTransport{RoundTripper: transport, seconds: upstreamSeconds},
-		BufferPool: st.buffers,
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.SetURL(target)
-			h1.ForProxy(pr.Out, pr.In) // a buffered body stays one, for the fast client
-			if pr.Out.Method == http.MethodHead {
-				// No connection is reused after HEAD: an upstream that
-				// sent the body anyway, late, would answer the next
-				// request with it. The fast client never reuses one;
-				// this makes net/http's Transport close it too.
-				pr.Out.Close = true
+	signed := signedTransport{RoundTripper: transport, seconds: upstreamSeconds}
+	rewrite := func(pr *httputil.ProxyRequest) {
+		pr.SetURL(target)
+		h1.ForProxy(pr.Out, pr.In) // a buffered body stays one, for the fast client
+		if pr.Out.Method == http.MethodHead {
+			// No connection is reused after HEAD: an upstream that
+			// sent the body anyway, late, would answer the next
+			// request with it. The fast client never reuses one;
+			// this makes net/http's Transport close it too.
+			pr.Out.Close = true
+		}
+		if st.cfg.PreserveHost {
+			pr.Out.Host = pr.In.Host
+		}
+		trusted := st.isTrusted(pr.In.RemoteAddr)
+		st.stripClientHeaders(pr.Out.Header, trusted)
+		if trusted {
+			// Behind a trusted load balancer, its chain of addresses
+			// is kept and this hop appended.
+			if xff := pr.In.Header["X-Forwarded-For"]; len(xff) > 0 {
+				pr.Out.Header["X-Forwarded-For"] = append([]string(nil), xff...)
 			}
-			if st.cfg.PreserveHost {
-				pr.Out.Host = pr.In.Host
-			}
-			trusted := st.isTrusted(pr.In.RemoteAddr)
-			st.stripClientHeaders(pr.Out.Header, trusted)
-			if trusted {
-				// Behind a trusted load balancer, its chain of addresses
-				// is kept and this hop appended.
-				if xff := pr.In.Header["X-Forwarded-For"]; len(xff) > 0 {
-					pr.Out.Header["X-Forwarded-For"] = append([]string(nil), xff...)
+		}
+		pr.SetXForwarded()
+		if trusted {
+			for _, h := range []string{"X-Forwarded-Proto", "X-Forwarded-Host"} {
+				if v := pr.In.Header.Get(h); v != "" {
+					pr.Out.Header.Set(h, v)
 				}
 			}
-			pr.SetXForwarded()
-			if trusted {
-				for _, h := range []string{"X-Forwarded-Proto", "X-Forwarded-Host"} {
-					if v := pr.In.Header.Get(h); v != "" {
-						pr.Out.Header.Set(h, v)
-					}
-				}
-			}
-			if !st.cfg.KeepTokenHeader {
-				pr.Out.Header.Del(st.tokenHeader)
-			}
-			v := verdictOf(pr.In, rt)
-			st.setFacts(pr.Out.Header, v, false)
-			id := requestID(pr.In.Context())
-			if id != "" {
-				pr.Out.Header.Set(RequestIDHeader, id)
-			}
-			if st.signer == nil {
-				return // no assertion to sign
-			}
-			host := pr.Out.Host
-			if host == "" {
-				host = pr.Out.URL.Host
-			}
-			token, err := st.sign(v, rt, id, pr.Out.Method, host, pr.Out.URL.RequestURI(), pr.Out.Header)
-			if err != nil {
-				// Never forward without the assertion: signedTransport
-				// fails the request instead.
-				pr.Out = pr.Out.WithContext(context.WithValue(pr.Out.Context(), unsignedKey{}, err))
-				return
-			}
-			if token != "" {
-				pr.Out.Header[st.assertionHeader] = []string{token}
-			}
-		},
-		ModifyResponse: func(resp *http.Response) error {
-			if resp.StatusCode < 100 || resp.StatusCode > 999 {
-				// net/http reads "+04" as 4, and its server panics on
-				// writing such a status: a broken upstream is a 502.
-				return errBadStatus
-			}
-			return nil
-		},
-		ErrorHandler: g.proxyError(rt),
-		// Its own lines (a body that broke off mid-copy) go to the
-		// gateway's log, as JSON, not to the standard logger.
-		ErrorLog: slog.NewLogLogger(g.log.Handler(), slog.LevelWarn),
+		}
+		if !st.cfg.KeepTokenHeader {
+			pr.Out.Header.Del(st.tokenHeader)
+		}
+		v := verdictOf(pr.In, rt)
+		st.setFacts(pr.Out.Header, v, false)
+		id := requestID(pr.In.Context())
+		if id != "" {
+			pr.Out.Header.Set(RequestIDHeader, id)
+		}
+		if st.signer == nil {
+			return // no assertion to sign
+		}
+		host := pr.Out.Host
+		if host == "" {
+			host = pr.Out.URL.Host
+		}
+		token, err := st.sign(v, rt, id, pr.Out.Method, host, pr.Out.URL.RequestURI(), pr.Out.Header)
+		if err != nil {
+			// Never forward without the assertion: signedTransport
+			// fails the request instead.
+			pr.Out = pr.Out.WithContext(context.WithValue(pr.Out.Context(), unsignedKey{}, err))
+			return
+		}
+		if token != "" {
+			pr.Out.Header[st.assertionHeader] = []string{token}
+		}
+	}
+	modifyResponse := func(resp *http.Response) error {
+		if resp.StatusCode < 100 || resp.StatusCode > 999 {
+			// net/http reads "+04" as 4, and its server panics on
+			// writing such a status: a broken upstream is a 502.
+			return errBadStatus
+		}
+		return nil
+	}
+	// Their own lines (a body that broke off mid-copy) go to the gateway's
+	// log, as JSON, not to the standard logger.
+	errorLog := slog.NewLogLogger(g.log.Handler(), slog.LevelWarn)
+	var p http.Handler = &httputil.ReverseProxy{
+		Transport:      signed,
+		BufferPool:     st.buffers,
+		Rewrite:        rewrite,
+		ModifyResponse: modifyResponse,
+		ErrorHandler:   g.proxyError(rt),
+		ErrorLog:       errorLog,
+	}
+	if transport.fast != nil {
+		p = &h1.Proxy{
+			Transport:      signed,
+			BufferPool:     st.buffers,
+			Rewrite:        rewrite,
+			ModifyResponse: modifyResponse,
+			ErrorHandler:   g.proxyError(rt),
+			ErrorLog:       errorLog,
+			Fallback:       p,
+		}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// No Content-Type the upstream did not send: net/http would

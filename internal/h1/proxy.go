@@ -11,6 +11,8 @@ import (
 	"net/http/httptrace"
 	"net/http/httputil"
 	"net/textproto"
+	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 )
@@ -29,9 +31,9 @@ import (
 // upgrades, Expect, TE, trailers, streamed bodies, and queries
 // ReverseProxy would rewrite.
 type Proxy struct {
-	// Transport sends the outbound request. 1xx responses reach the
-	// client through the request context's httptrace.ClientTrace, as
-	// with ReverseProxy.
+	// Transport sends the outbound request; it is required. 1xx
+	// responses reach the client through the request context's
+	// httptrace.ClientTrace, as with ReverseProxy.
 	Transport http.RoundTripper
 	// Rewrite edits the outbound request, as ReverseProxy's does; it is
 	// required.
@@ -55,8 +57,10 @@ type Proxy struct {
 // Covers reports whether the proxy serves r itself rather than passing it
 // to Fallback: an HTTP/1.x request other than CONNECT, with no Upgrade,
 // Expect, TE or Trailer header, no trailers, a cancellable context, a
-// query ReverseProxy would forward as it is, and a body that is empty or
-// a [BufferedBody] of its ContentLength, at most [MaxFastBody].
+// query ReverseProxy would forward as it is (no semicolon, no malformed
+// escape, at most 1,000 parameters, no urlmaxqueryparams GODEBUG
+// setting), and a body that is empty or a [BufferedBody] of its
+// ContentLength, at most [MaxFastBody].
 func Covers(r *http.Request) bool {
 	if r.ProtoMajor != 1 || r.Method == http.MethodConnect || len(r.Trailer) > 0 || len(r.TransferEncoding) > 0 {
 		return false
@@ -65,6 +69,9 @@ func Covers(r *http.Request) bool {
 		return false // ReverseProxy would watch for the client through CloseNotifier
 	}
 	h := r.Header
+	if h == nil {
+		return false
+	}
 	for _, k := range [...]string{"Upgrade", "Expect", "Te", "Trailer"} {
 		if _, ok := h[k]; ok {
 			return false
@@ -80,10 +87,23 @@ func Covers(r *http.Request) bool {
 	return ok && int64(len(b.Bytes())) == r.ContentLength && r.ContentLength <= MaxFastBody
 }
 
+// maxPlainParams is the most parameters a query the Proxy forwards may
+// have. ReverseProxy re-encodes a query with more than net/url's limit
+// (10,000 in Go 1.26), which parses as none, so drops it; a query with
+// more than this, far below that limit, is left to ReverseProxy.
+const maxPlainParams = 1000
+
 // plainQuery reports whether ReverseProxy forwards the raw query q as it
-// is: no semicolon and no malformed escape, either of which makes it
-// re-encode the query from its parsed form.
+// is. It re-encodes, from its parsed form, a query with a semicolon, a
+// malformed escape or too many parameters, and every query when a
+// urlmaxqueryparams GODEBUG setting is in force.
 func plainQuery(q string) bool {
+	if q == "" {
+		return true
+	}
+	if strings.Count(q, "&") >= maxPlainParams || queryLimitSet() {
+		return false
+	}
 	for i := 0; i < len(q); i++ {
 		switch q[i] {
 		case ';':
@@ -96,6 +116,28 @@ func plainQuery(q string) bool {
 		}
 	}
 	return true
+}
+
+// buildGODEBUG is the GODEBUG default built into the binary (from go.mod's
+// go and godebug lines), which the environment's GODEBUG overrides.
+var buildGODEBUG = func() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "DefaultGODEBUG" {
+				return s.Value
+			}
+		}
+	}
+	return ""
+}()
+
+// queryLimitSet reports whether a urlmaxqueryparams setting may be in
+// force, from the build's default or the environment, read each time
+// as net/url reads it: any mention counts, which at worst leaves a query
+// to ReverseProxy.
+func queryLimitSet() bool {
+	const name = "urlmaxqueryparams"
+	return strings.Contains(buildGODEBUG, name) || strings.Contains(os.Getenv("GODEBUG"), name)
 }
 
 func isHex(c byte) bool {
@@ -191,18 +233,20 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.ErrorHandler(w, out, err)
 		return
 	}
-	if res.StatusCode == http.StatusSwitchingProtocols {
-		res.Body.Close()
-		p.ErrorHandler(w, out, errors.New("h1: upstream switched protocols on a request that asked for no upgrade"))
-		return
+	if res.StatusCode != http.StatusSwitchingProtocols {
+		removeHopByHop(res.Header)
 	}
-	removeHopByHop(res.Header)
 	if p.ModifyResponse != nil {
 		if err := p.ModifyResponse(res); err != nil {
 			res.Body.Close()
 			p.ErrorHandler(w, out, err)
 			return
 		}
+	}
+	if res.StatusCode == http.StatusSwitchingProtocols {
+		res.Body.Close()
+		p.ErrorHandler(w, out, errors.New("h1: upstream switched protocols on a request that asked for no upgrade"))
+		return
 	}
 	wh := w.Header()
 	addHeader(wh, res.Header)

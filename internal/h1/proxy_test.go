@@ -58,6 +58,7 @@ func TestCovers(t *testing.T) {
 		{"semicolon in the query", req(func(r *http.Request) { r.URL.RawQuery = "a=1;b=2" }), false},
 		{"bad escape in the query", req(func(r *http.Request) { r.URL.RawQuery = "a=%2" }), false},
 		{"a context that never ends", httptest.NewRequest("GET", "http://front/", nil), false},
+		{"no header map", req(func(r *http.Request) { r.Header = nil }), false},
 	} {
 		if got := Covers(tc.r); got != tc.want {
 			t.Errorf("%s: Covers = %v, want %v", tc.name, got, tc.want)
@@ -135,6 +136,170 @@ func TestProxyStreams(t *testing.T) {
 	}
 }
 
+// proxied is what one of the two handlers did with a request: the bytes
+// it sent upstream, and what the client got.
+type proxied struct {
+	sent    string
+	code    int
+	header  string
+	body    string
+	trailer string
+	covered bool // the Proxy served it itself
+}
+
+// proxyOnce serves the raw request with ReverseProxy or, fast, the Proxy
+// in front of it, over a transport that records the outbound request and
+// answers with the raw response. The request goes through what the
+// gateway does first: a body that fits is read into memory. ok is false
+// for a request that does not parse or does not fit.
+func proxyOnce(rawReq, rawResp []byte, fast bool) (res proxied, ok bool) {
+	r, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(rawReq)))
+	if err != nil {
+		return res, false
+	}
+	if r.ContentLength != 0 {
+		data, err := io.ReadAll(io.LimitReader(r.Body, 64<<10+1))
+		if err != nil || len(data) > 64<<10 {
+			return res, false
+		}
+		r.Body, r.ContentLength, r.TransferEncoding = NewBufferedBody(data), int64(len(data)), nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r = r.WithContext(ctx)
+	r.RemoteAddr = "192.0.2.1:1234"
+	res.covered = Covers(r)
+	var sent bytes.Buffer
+	tr := roundTripFunc(func(out *http.Request) (*http.Response, error) {
+		if err := out.Write(&sent); err != nil {
+			return nil, err
+		}
+		return http.ReadResponse(bufio.NewReader(bytes.NewReader(rawResp)), out)
+	})
+	target, _ := url.Parse("http://upstream.test/base/")
+	rewrite := func(pr *httputil.ProxyRequest) {
+		pr.SetURL(target)
+		pr.SetXForwarded()
+		pr.Out.Header.Set("X-Fact", "1")
+		ForProxy(pr.Out, pr.In)
+	}
+	errorHandler := func(w http.ResponseWriter, _ *http.Request, err error) {
+		w.WriteHeader(http.StatusBadGateway)
+		if errors.Is(err, errRefused) {
+			io.WriteString(w, err.Error()) // the rest differ in wording only
+		}
+	}
+	modify := func(res *http.Response) error {
+		if res.StatusCode < 100 || res.StatusCode > 999 {
+			return errors.New("no status code") // as the gateway: both would panic writing it
+		}
+		if res.Header.Get("X-Refuse") != "" {
+			return errRefused
+		}
+		return nil
+	}
+	var h http.Handler = &httputil.ReverseProxy{Rewrite: rewrite, Transport: tr, ModifyResponse: modify, ErrorHandler: errorHandler, ErrorLog: discardLog}
+	if fast {
+		h = &Proxy{Rewrite: rewrite, Transport: tr, ModifyResponse: modify, ErrorHandler: errorHandler, ErrorLog: discardLog, Fallback: h}
+	}
+	rec := httptest.NewRecorder()
+	rec.Header()["Content-Type"] = nil
+	rec.Header().Set("X-Request-Id", "front")
+	h.ServeHTTP(rec, r)
+	res.sent = sent.String()
+	result := rec.Result()
+	res.code = result.StatusCode
+	res.header = canonical(result.Header)
+	res.body = rec.Body.String()
+	res.trailer = canonical(result.Trailer)
+	return res, true
+}
+
+// errRefused is the test ModifyResponse's refusal.
+var errRefused = errors.New("refused by ModifyResponse")
+
+// sameAsReverseProxy fails t unless the Proxy and ReverseProxy did the
+// same with the request and response, and reports whether the Proxy
+// served it itself.
+func sameAsReverseProxy(t *testing.T, rawReq, rawResp string) bool {
+	t.Helper()
+	want, ok := proxyOnce([]byte(rawReq), []byte(rawResp), false)
+	if !ok {
+		t.Fatalf("request does not parse: %q", rawReq)
+	}
+	got, _ := proxyOnce([]byte(rawReq), []byte(rawResp), true)
+	got.covered, want.covered = false, false
+	if got != want {
+		t.Errorf("Proxy:\n%+v\nReverseProxy:\n%+v", got, want)
+	}
+	return Covers(mustReadRequest(t, rawReq))
+}
+
+func mustReadRequest(t *testing.T, raw string) *http.Request {
+	t.Helper()
+	r, err := http.ReadRequest(bufio.NewReader(strings.NewReader(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	return r.WithContext(ctx)
+}
+
+// TestProxyQueries: the queries ReverseProxy re-encodes — too many
+// parameters for net/url (parsed as none: the query is dropped), or any
+// query while a urlmaxqueryparams GODEBUG setting is in force — are left
+// to it, as are semicolons and bad escapes. A helper's review found the
+// first two forwarded as they came.
+func TestProxyQueries(t *testing.T) {
+	ok := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	get := func(q string) string { return "GET /api?" + q + " HTTP/1.1\r\nHost: front\r\n\r\n" }
+	for _, tc := range []struct {
+		name, query string
+		covered     bool
+	}{
+		{"plain", "b=2&a=%41&c", true},
+		{"at the Proxy's limit", "a=1" + strings.Repeat("&x", maxPlainParams-1), true},
+		{"over the Proxy's limit", "a=1" + strings.Repeat("&x", maxPlainParams), false},
+		{"over net/url's limit", "admin=1" + strings.Repeat("&x=1", 10000), false},
+		{"semicolon", "a=1;b=2", false},
+		{"bad escape", "a=%4", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if covered := sameAsReverseProxy(t, get(tc.query), ok); covered != tc.covered {
+				t.Errorf("covered %v, want %v", covered, tc.covered)
+			}
+		})
+	}
+	t.Run("urlmaxqueryparams set", func(t *testing.T) {
+		t.Setenv("GODEBUG", "urlmaxqueryparams=20000")
+		if sameAsReverseProxy(t, get("b=2&a=%41&c"), ok) {
+			t.Error("covered, with every query re-encoded by ReverseProxy")
+		}
+		if !sameAsReverseProxy(t, "GET /api HTTP/1.1\r\nHost: front\r\n\r\n", ok) {
+			t.Error("a request without a query not covered")
+		}
+	})
+}
+
+// TestProxy101: a 101 to a request that asked for no upgrade goes through
+// ModifyResponse first, as with ReverseProxy, and then to the error
+// handler.
+func TestProxy101(t *testing.T) {
+	req := "GET /a HTTP/1.1\r\nHost: front\r\n\r\n"
+	for _, extra := range []string{"", "X-Refuse: 1\r\n"} {
+		resp := "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" + extra + "\r\n"
+		want, _ := proxyOnce([]byte(req), []byte(resp), false)
+		got, _ := proxyOnce([]byte(req), []byte(resp), true)
+		if got.code != http.StatusBadGateway || want.code != http.StatusBadGateway {
+			t.Errorf("%q: status %d (Proxy), %d (ReverseProxy), want 502", extra, got.code, want.code)
+		}
+		if refused := strings.Contains(want.body, "ModifyResponse"); refused != strings.Contains(got.body, "ModifyResponse") || refused != (extra != "") {
+			t.Errorf("%q: ModifyResponse's error: Proxy %q, ReverseProxy %q", extra, got.body, want.body)
+		}
+	}
+}
+
 // FuzzProxy holds the Proxy to ReverseProxy with the same fields, without
 // a network: for any request and any response the transport returns,
 // both must send the same bytes upstream and give the client the same
@@ -148,78 +313,16 @@ func FuzzProxy(f *testing.F) {
 		[]byte("HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\nKeep-Alive: timeout=1\r\n\r\n"))
 	f.Add([]byte("GET http://h/x?%41=%zz HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n"),
 		[]byte("HTTP/1.0 200 OK\r\nContent-Type: Text/Event-Stream; charset=utf-8\r\n\r\nstream"))
-	target, _ := url.Parse("http://upstream.test/base/")
+	f.Add([]byte("GET / HTTP/1.1\r\nHost: h\r\n\r\n"), []byte("HTTP/1.1 200 OK\r\nX-Refuse: 1\r\nContent-Length: 0\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, rawReq, rawResp []byte) {
-		type result struct {
-			sent    string
-			code    int
-			header  string
-			body    string
-			trailer string
-			covered bool
-		}
-		run := func(fast bool) (result, bool) {
-			r, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(rawReq)))
-			if err != nil {
-				return result{}, false
-			}
-			// As the gateway: a body that fits is read into memory.
-			if r.ContentLength != 0 {
-				data, err := io.ReadAll(io.LimitReader(r.Body, 64<<10+1))
-				if err != nil || len(data) > 64<<10 {
-					return result{}, false
-				}
-				r.Body, r.ContentLength, r.TransferEncoding = NewBufferedBody(data), int64(len(data)), nil
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			r = r.WithContext(ctx)
-			r.RemoteAddr = "192.0.2.1:1234"
-			var res result
-			res.covered = Covers(r)
-			var sent bytes.Buffer
-			tr := roundTripFunc(func(out *http.Request) (*http.Response, error) {
-				if err := out.Write(&sent); err != nil {
-					return nil, err
-				}
-				return http.ReadResponse(bufio.NewReader(bytes.NewReader(rawResp)), out)
-			})
-			rewrite := func(pr *httputil.ProxyRequest) {
-				pr.SetURL(target)
-				pr.SetXForwarded()
-				pr.Out.Header.Set("X-Fact", "1")
-				ForProxy(pr.Out, pr.In)
-			}
-			errorHandler := func(w http.ResponseWriter, _ *http.Request, err error) { w.WriteHeader(http.StatusBadGateway) }
-			modify := func(res *http.Response) error {
-				if res.StatusCode < 100 || res.StatusCode > 999 {
-					return errors.New("no status code") // as the gateway: both would panic writing it
-				}
-				return nil
-			}
-			var h http.Handler = &httputil.ReverseProxy{Rewrite: rewrite, Transport: tr, ModifyResponse: modify, ErrorHandler: errorHandler, ErrorLog: discardLog}
-			if fast {
-				h = &Proxy{Rewrite: rewrite, Transport: tr, ModifyResponse: modify, ErrorHandler: errorHandler, ErrorLog: discardLog, Fallback: h}
-			}
-			rec := httptest.NewRecorder()
-			rec.Header()["Content-Type"] = nil
-			rec.Header().Set("X-Request-Id", "front")
-			h.ServeHTTP(rec, r)
-			res.sent = sent.String()
-			result := rec.Result()
-			res.code = result.StatusCode
-			res.header = canonical(result.Header)
-			res.body = rec.Body.String()
-			res.trailer = canonical(result.Trailer)
-			return res, true
-		}
-		want, ok := run(false)
+		want, ok := proxyOnce(rawReq, rawResp, false)
 		if !ok {
 			return
 		}
-		got, _ := run(true)
+		got, _ := proxyOnce(rawReq, rawResp, true)
+		got.covered, want.covered = false, false
 		if got != want {
-			t.Errorf("Proxy (covered %v):\n%+v\nReverseProxy:\n%+v", got.covered, got, want)
+			t.Errorf("Proxy:\n%+v\nReverseProxy:\n%+v", got, want)
 		}
 	})
 }

@@ -165,7 +165,7 @@ var settings = []setting{
 		value: duration(func(c *Config) *time.Duration { return &c.UpstreamResponseHeaderTimeout })},
 	{name: "upstream_keepalive", def: "auto", usage: "pool upstream connections: auto (while the upstream keeps them alive), true or false",
 		value: choice(func(c *Config) *string { return &c.UpstreamKeepAlive }, "auto", "true", "false")},
-	{name: "upstream_fast_path", def: "true", usage: "send plain requests (no body, or one of at most 32 KiB buffered in memory) on the gateway's own HTTP/1.1 client, the rest on net/http's Transport; false for Transport only",
+	{name: "upstream_fast_path", def: "true", usage: "proxy plain requests (no body, or one of at most 32 KiB buffered in memory) with the gateway's own HTTP/1.1 proxy and client, the rest with httputil.ReverseProxy and net/http's Transport; false for those only",
 		value: boolean(func(c *Config) *bool { return &c.UpstreamFastPath })},
 	{name: "shutdown_timeout", def: "15s", usage: "time allowed to drain in-flight requests on SIGTERM",
 		value: duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},

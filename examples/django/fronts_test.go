@@ -2,6 +2,7 @@ package django_test
 
 import (
 	"net/http"
+	"slices"
 	"testing"
 
 	"github.com/approov-gateway/approov/internal/e2e"
@@ -60,6 +61,44 @@ func TestFrontsFailClosed(t *testing.T) {
 			for _, path := range []string{"/whoami", "/public/whoami", "/healthz"} {
 				check("gateway stopped", path, valid, want.gatewayDown)
 				check("gateway stopped, no token", path, nil, want.gatewayDown)
+			}
+		})
+	}
+}
+
+// TestFrontsRateLimit: with a per-device rate limit, a device over its
+// allowance gets the gateway's 429 {} and Retry-After through Caddy,
+// whose forward_auth passes the check's answer on as it is, and Django
+// never sees the request. Through nginx the checks are not limited
+// (auth_request would turn a 429 into a 500): the limit there is nginx's
+// own limit_req, as the guide says.
+func TestFrontsRateLimit(t *testing.T) {
+	want := map[string][]int{
+		"nginx auth_request": {200, 200, 200},
+		"caddy forward_auth": {200, 200, 429},
+	}
+	for _, front := range fronts {
+		t.Run(front.name, func(t *testing.T) {
+			djangoAddr := e2e.FreeAddr(t)
+			startDjango(t, "hello.settings", djangoAddr)
+			gw := startGateway(t, "forward_auth_only: true\nrate_limit: 2/h\n", "APPROOV_FORWARD_AUTH_CONVENTION="+front.convention)
+			base := front.start(t, djangoAddr, gw.Addr)
+			device := http.Header{"Approov-Token": {sign(t, map[string]any{"did": "device-limited"})}}
+			var got []int
+			var last e2e.Response
+			for range 3 {
+				last = e2e.Request(t, "GET", base+"/whoami", device)
+				got = append(got, last.Status)
+			}
+			if !slices.Equal(got, want[front.name]) {
+				t.Fatalf("statuses %v, want %v", got, want[front.name])
+			}
+			if last.Status == 429 && (last.Body != "{}" || last.Header.Get("Retry-After") == "") {
+				t.Errorf("429 answered %q, Retry-After %q", last.Body, last.Header.Get("Retry-After"))
+			}
+			other := http.Header{"Approov-Token": {sign(t, map[string]any{"did": "device-other"})}}
+			if r := e2e.Request(t, "GET", base+"/whoami", other); r.Status != 200 {
+				t.Errorf("another device: %d %q", r.Status, r.Body)
 			}
 		})
 	}

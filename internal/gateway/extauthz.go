@@ -110,7 +110,7 @@ func (a *extAuthz) Check(ctx context.Context, req *authv3.CheckRequest) (*authv3
 			remote = ""
 		}
 	}
-	orig := original{method: h.GetMethod(), uri: h.GetPath(), host: h.GetHost()}
+	orig := original{method: h.GetMethod(), uri: h.GetPath(), host: h.GetHost(), convention: conventionGRPC}
 	r := (&http.Request{
 		Method: http.MethodGet, URL: &url.URL{Path: st.forwardAuth.path}, RequestURI: st.forwardAuth.path,
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: header, Host: orig.host, RemoteAddr: remote,

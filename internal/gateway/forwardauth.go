@@ -44,10 +44,21 @@ func newForwardAuthPolicy(cfg *config.Config) forwardAuthPolicy {
 	return p
 }
 
-// original is the request a forward-auth check is about.
+// original is the request a forward-auth check is about, and the
+// convention the check described it by (conventionGRPC for ext_authz).
 type original struct {
 	method, uri, host string
+	convention        string
 }
+
+// conventionGRPC marks an original read from Envoy's gRPC CheckRequest.
+const conventionGRPC = "grpc"
+
+// passesStatus reports whether the proxy that asked about o passes the
+// check's answer to its client as it is, a 429 included: Traefik, Caddy
+// and Envoy do; nginx's auth_request turns anything but 2xx, 401 and 403
+// into a 500.
+func (o original) passesStatus() bool { return o.convention != config.ConventionNginx }
 
 // serveForwardAuth answers a forward-auth check: 200 with the verified
 // facts (and the signed assertion) as headers when the original request
@@ -185,6 +196,7 @@ func (fa *forwardAuthPolicy) originalRequest(r *http.Request, suffix string) (or
 		}
 		ok = true
 	}
+	o.convention = convention
 	return o, ok && o.host != ""
 }
 

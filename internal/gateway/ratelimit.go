@@ -54,6 +54,11 @@ func (g *Gateway) rateLimited(st *state, rt *route, next http.Handler) http.Hand
 	add("address", address, func(r *http.Request, c *approov.Claims) string {
 		var a netip.Addr
 		if st.cfg.RateLimitAddressKey != "ip_claim" {
+			if o, ok := r.Context().Value(originalKey{}).(original); ok && o.convention != conventionGRPC && !st.isTrusted(r.RemoteAddr) {
+				// An HTTP check comes from the proxy, whose address is
+				// every client's: only a trusted one says whose it is.
+				return ""
+			}
 			a = st.clientAddr(r)
 		} else if c != nil {
 			a, _ = netip.ParseAddr(c.IP)
@@ -151,17 +156,18 @@ type grpcCheckKey struct{}
 // (attributes.source), the zero Addr when it reports none.
 type grpcSource netip.Addr
 
-// rateLimitedGRPC applies the route's rate limit to checks that came over
-// gRPC, where Envoy passes a 429 to the client as it is. HTTP forward-auth
-// checks are not limited: nginx's auth_request turns any answer but 2xx,
-// 401 and 403 into a 500.
-func (g *Gateway) rateLimitedGRPC(st *state, rt *route, next http.Handler) http.Handler {
+// rateLimitedChecks applies the route's rate limits to the forward-auth
+// checks whose proxy passes a 429 to its client as it is: Envoy's gRPC and
+// HTTP ext_authz, Traefik and Caddy (the envoy and forwarded
+// conventions). Checks by nginx's convention are not limited: its
+// auth_request turns any answer but 2xx, 401 and 403 into a 500.
+func (g *Gateway) rateLimitedChecks(st *state, rt *route, next http.Handler) http.Handler {
 	if rt.rateLimit == nil && st.cfg.AddressRateLimit() == nil {
 		return next
 	}
 	limited := g.rateLimited(st, rt, next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Context().Value(grpcCheckKey{}) != nil {
+		if o, ok := r.Context().Value(originalKey{}).(original); ok && o.passesStatus() {
 			limited.ServeHTTP(w, r)
 			return
 		}

@@ -2,7 +2,9 @@ package gateway
 
 import (
 	"fmt"
+	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -205,4 +207,75 @@ func TestAddressLimitWithoutToken(t *testing.T) {
 	if fmt.Sprint(got) != "[200 200 429]" {
 		t.Errorf("no token, monitor mode: %v", got)
 	}
+}
+
+// TestRateLimitForwardAuth: HTTP forward-auth checks by the conventions
+// whose proxies pass a 429 on as it is (forwarded: Traefik and Caddy;
+// envoy) spend the device's allowance as proxied requests do, and the
+// answer is 429 {} with Retry-After; checks by nginx's convention are not
+// limited (auth_request would turn the 429 into a 500). The address limit
+// counts an HTTP check only when the calling proxy is trusted, which
+// says whose address it is: otherwise every client would share the
+// proxy's allowance.
+func TestRateLimitForwardAuth(t *testing.T) {
+	const verify = "/_approov/verify"
+	conventions := map[string]func(did string) (target string, header http.Header){
+		"nginx": func(did string) (string, http.Header) {
+			return verify, h("X-Original-Method", "GET", "X-Original-Uri", "/a", "X-Forwarded-Host", "api.example.com", "Approov-Token", tokenFor(t, did))
+		},
+		"forwarded": func(did string) (string, http.Header) {
+			return verify, h("X-Forwarded-Method", "GET", "X-Forwarded-Uri", "/a", "X-Forwarded-Host", "api.example.com", "Approov-Token", tokenFor(t, did))
+		},
+		"envoy": func(did string) (string, http.Header) {
+			return verify + "/a", h("Host", "api.example.com", "Approov-Token", tokenFor(t, did))
+		},
+	}
+	tg := newTestGateway(t, "forward_auth_only: true\nrate_limit: 2/h\n")
+	for name, check := range conventions {
+		did := "device-" + name
+		var statuses []int
+		var last response
+		for range 3 {
+			target, header := check(did)
+			last = tg.do(t, "GET", target, header)
+			statuses = append(statuses, last.status)
+		}
+		want := []int{200, 200, 429}
+		if name == "nginx" {
+			want = []int{200, 200, 200}
+		}
+		if !slices.Equal(statuses, want) {
+			t.Errorf("%s: %v, want %v", name, statuses, want)
+		}
+		if name != "nginx" && (last.body != "{}" || last.header.Get("Retry-After") == "") {
+			t.Errorf("%s: limited check answered %q, Retry-After %q", name, last.body, last.header.Get("Retry-After"))
+		}
+	}
+
+	// The address limit: from an untrusted proxy, no key; from a trusted
+	// one, the client address it forwards.
+	for _, tc := range []struct {
+		trusted string
+		want    []int
+	}{
+		{"", []int{200, 200, 200}},
+		{"trusted_proxies: 127.0.0.0/8\n", []int{200, 429, 200}},
+	} {
+		tg := newTestGateway(t, "forward_auth_only: true\nrate_limit_address: 1/h\n"+tc.trusted)
+		var statuses []int
+		for i, client := range []string{"198.51.100.7", "198.51.100.7", "198.51.100.8"} {
+			target, header := conventions["forwarded"](fmt.Sprint("device-", i))
+			header.Set("X-Forwarded-For", client)
+			statuses = append(statuses, tg.do(t, "GET", target, header).status)
+		}
+		if !slices.Equal(statuses, tc.want) {
+			t.Errorf("address limit, %q: %v, want %v", tc.trusted, statuses, tc.want)
+		}
+	}
+}
+
+// tokenFor is a valid token of the device did.
+func tokenFor(t *testing.T, did string) string {
+	t.Helper()
+	return token(t, map[string]any{"did": did})
 }

@@ -158,7 +158,7 @@ func (g *Gateway) buildRoute(st *state, rc *config.Route, upstreams map[string]*
 		if signing != nil {
 			answered = g.checkSignatures(st, rt, signing, "forward_auth", st.forwardAuthSigned, facts)
 		}
-		rt.auth = protect("forward_auth")(g.rateLimitedGRPC(st, rt, answered))
+		rt.auth = protect("forward_auth")(g.rateLimitedChecks(st, rt, answered))
 	}
 	return rt, nil
 }

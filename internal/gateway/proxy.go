@@ -44,7 +44,7 @@ var _ httputil.BufferPool = (*bufferPool)(nil)
 
 // newProxy returns the reverse proxy of one route to target: with the
 // fast path on, h1.Proxy in front of httputil.ReverseProxy, which serves
-// what h1.Proxy does not cover; both with the same fields.
+// what h1.Proxy does not cover; both with the same fields (h1.ProxyFor).
 func (g *Gateway) newProxy(st *state, rt *route, target *url.URL, transport *upstreamTransport) http.Handler {
 	upstreamSeconds := g.metrics.upstream.WithLabelValues(rt.name)
 	signed := signedTransport{RoundTripper: transport, seconds: upstreamSeconds}
@@ -113,27 +113,19 @@ func (g *Gateway) newProxy(st *state, rt *route, target *url.URL, transport *ups
 		}
 		return nil
 	}
-	// Their own lines (a body that broke off mid-copy) go to the gateway's
-	// log, as JSON, not to the standard logger.
-	errorLog := slog.NewLogLogger(g.log.Handler(), slog.LevelWarn)
-	var p http.Handler = &httputil.ReverseProxy{
+	rp := &httputil.ReverseProxy{
 		Transport:      signed,
 		BufferPool:     st.buffers,
 		Rewrite:        rewrite,
 		ModifyResponse: modifyResponse,
 		ErrorHandler:   g.proxyError(rt),
-		ErrorLog:       errorLog,
+		// Its own lines (a body that broke off mid-copy) go to the
+		// gateway's log, as JSON, not to the standard logger.
+		ErrorLog: slog.NewLogLogger(g.log.Handler(), slog.LevelWarn),
 	}
+	var p http.Handler = rp
 	if transport.fast != nil {
-		p = &h1.Proxy{
-			Transport:      signed,
-			BufferPool:     st.buffers,
-			Rewrite:        rewrite,
-			ModifyResponse: modifyResponse,
-			ErrorHandler:   g.proxyError(rt),
-			ErrorLog:       errorLog,
-			Fallback:       p,
-		}
+		p = h1.ProxyFor(rp)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// No Content-Type the upstream did not send: net/http would

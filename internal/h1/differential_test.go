@@ -168,18 +168,28 @@ func (o outcome) String() string {
 	return fmt.Sprintf("1xx %v status %d\nheader %v\nbody %q\ntrailer %v\nerr %q", o.informational, o.status, o.header, o.body, o.trailer, o.err)
 }
 
+// rewriteTo is the Rewrite of the tests' proxies: to target, with
+// X-Forwarded-* and a header of the proxy's own set, a body in memory
+// kept so.
+func rewriteTo(target, own string) func(*httputil.ProxyRequest) {
+	u, err := url.Parse(target)
+	if err != nil {
+		panic(err)
+	}
+	return func(pr *httputil.ProxyRequest) {
+		pr.SetURL(u)
+		pr.SetXForwarded()
+		pr.Out.Header.Set(own, "1")
+		ForProxy(pr.Out, pr.In)
+	}
+}
+
 // proxyFront serves ReverseProxy over rt to the upstream, or with fast
 // set a Proxy in front of it, with bodies up to 64 KiB read into memory
 // first, as the gateway does. passed counts the requests the Proxy
 // passed on to the ReverseProxy.
 func proxyFront(t *testing.T, rt http.RoundTripper, fast bool, passed *atomic.Int32) *httptest.Server {
-	target, _ := url.Parse("http://upstream.test")
-	rewrite := func(pr *httputil.ProxyRequest) {
-		pr.SetURL(target)
-		pr.SetXForwarded()
-		pr.Out.Header.Set("X-Proxy", "test")
-		ForProxy(pr.Out, pr.In)
-	}
+	rewrite := rewriteTo("http://upstream.test", "X-Proxy")
 	errorHandler := func(w http.ResponseWriter, r *http.Request, err error) {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
@@ -188,11 +198,12 @@ func proxyFront(t *testing.T, rt http.RoundTripper, fast bool, passed *atomic.In
 		}
 		w.WriteHeader(http.StatusBadGateway)
 	}
-	var p http.Handler = &httputil.ReverseProxy{Rewrite: rewrite, Transport: rt, ErrorHandler: errorHandler}
+	rp := &httputil.ReverseProxy{Rewrite: rewrite, Transport: rt, ErrorHandler: errorHandler}
+	var p http.Handler = rp
 	if fast {
-		rp := p
-		p = &Proxy{Rewrite: rewrite, Transport: rt, ErrorHandler: errorHandler,
-			Fallback: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { passed.Add(1); rp.ServeHTTP(w, r) })}
+		fp := ProxyFor(rp).(*Proxy)
+		fp.Fallback = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { passed.Add(1); rp.ServeHTTP(w, r) })
+		p = fp
 	}
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// As the gateway: no Content-Type the upstream did not send, a

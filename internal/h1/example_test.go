@@ -71,9 +71,10 @@ func ExampleProxy() {
 		pr.SetXForwarded()
 	}
 	badGateway := func(w http.ResponseWriter, _ *http.Request, _ error) { w.WriteHeader(http.StatusBadGateway) }
-	// The ReverseProxy with the same fields serves what the Proxy leaves.
+	// The Proxy takes the ReverseProxy's fields, and leaves it what it
+	// does not cover.
 	reverseProxy := &httputil.ReverseProxy{Transport: transport, Rewrite: rewrite, ErrorHandler: badGateway}
-	front := httptest.NewServer(&h1.Proxy{Transport: transport, Rewrite: rewrite, ErrorHandler: badGateway, Fallback: reverseProxy})
+	front := httptest.NewServer(h1.ProxyFor(reverseProxy))
 	defer front.Close()
 
 	resp, err := http.Get(front.URL + "/items")

@@ -54,6 +54,26 @@ type Proxy struct {
 	Fallback http.Handler
 }
 
+// ProxyFor returns a Proxy with rp's fields in front of rp, which serves
+// what the Proxy does not cover; or rp itself when the Proxy cannot stand
+// for it: a Director instead of a Rewrite, a FlushInterval, no Transport
+// (ReverseProxy's default), or a hook the Proxy has no part for
+// (ErrorHandler nil: ReverseProxy logs and answers 502 itself).
+func ProxyFor(rp *httputil.ReverseProxy) http.Handler {
+	if rp.Rewrite == nil || rp.Director != nil || rp.FlushInterval != 0 || rp.Transport == nil || rp.ErrorHandler == nil {
+		return rp
+	}
+	return &Proxy{
+		Transport:      rp.Transport,
+		Rewrite:        rp.Rewrite,
+		ModifyResponse: rp.ModifyResponse,
+		ErrorHandler:   rp.ErrorHandler,
+		ErrorLog:       rp.ErrorLog,
+		BufferPool:     rp.BufferPool,
+		Fallback:       rp,
+	}
+}
+
 // Covers reports whether the proxy serves r itself rather than passing it
 // to Fallback: an HTTP/1.x request other than CONNECT, with no Upgrade,
 // Expect, TE or Trailer header, no trailers, a cancellable context, a

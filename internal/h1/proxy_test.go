@@ -66,6 +66,37 @@ func TestCovers(t *testing.T) {
 	}
 }
 
+// TestProxyFor: the Proxy takes the ReverseProxy's fields and serves in
+// front of it; a ReverseProxy it cannot stand for is returned as it is.
+func TestProxyFor(t *testing.T) {
+	base := func() *httputil.ReverseProxy {
+		return &httputil.ReverseProxy{
+			Rewrite:        func(*httputil.ProxyRequest) {},
+			Transport:      roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, errors.New("x") }),
+			ModifyResponse: func(*http.Response) error { return nil },
+			ErrorHandler:   func(http.ResponseWriter, *http.Request, error) {},
+			ErrorLog:       discardLog,
+		}
+	}
+	rp := base()
+	p, ok := ProxyFor(rp).(*Proxy)
+	if !ok || p.Fallback != rp || p.Transport == nil || p.Rewrite == nil || p.ModifyResponse == nil || p.ErrorHandler == nil || p.ErrorLog != discardLog {
+		t.Errorf("ProxyFor: %#v", ProxyFor(rp))
+	}
+	for name, edit := range map[string]func(*httputil.ReverseProxy){
+		"Director":        func(rp *httputil.ReverseProxy) { rp.Rewrite, rp.Director = nil, func(*http.Request) {} },
+		"FlushInterval":   func(rp *httputil.ReverseProxy) { rp.FlushInterval = time.Second },
+		"no Transport":    func(rp *httputil.ReverseProxy) { rp.Transport = nil },
+		"no ErrorHandler": func(rp *httputil.ReverseProxy) { rp.ErrorHandler = nil },
+	} {
+		rp := base()
+		edit(rp)
+		if got := ProxyFor(rp); got != http.Handler(rp) {
+			t.Errorf("%s: ProxyFor returned %T, want the ReverseProxy itself", name, got)
+		}
+	}
+}
+
 // TestProxyStreams: a body of unknown length reaches the client as it
 // comes, header first, not when the proxy's buffer fills or the body ends.
 func TestProxyStreams(t *testing.T) {
@@ -176,13 +207,7 @@ func proxyOnce(rawReq, rawResp []byte, fast bool) (res proxied, ok bool) {
 		}
 		return http.ReadResponse(bufio.NewReader(bytes.NewReader(rawResp)), out)
 	})
-	target, _ := url.Parse("http://upstream.test/base/")
-	rewrite := func(pr *httputil.ProxyRequest) {
-		pr.SetURL(target)
-		pr.SetXForwarded()
-		pr.Out.Header.Set("X-Fact", "1")
-		ForProxy(pr.Out, pr.In)
-	}
+	rewrite := rewriteTo("http://upstream.test/base/", "X-Fact")
 	errorHandler := func(w http.ResponseWriter, _ *http.Request, err error) {
 		w.WriteHeader(http.StatusBadGateway)
 		if errors.Is(err, errRefused) {
@@ -198,9 +223,10 @@ func proxyOnce(rawReq, rawResp []byte, fast bool) (res proxied, ok bool) {
 		}
 		return nil
 	}
-	var h http.Handler = &httputil.ReverseProxy{Rewrite: rewrite, Transport: tr, ModifyResponse: modify, ErrorHandler: errorHandler, ErrorLog: discardLog}
+	rp := &httputil.ReverseProxy{Rewrite: rewrite, Transport: tr, ModifyResponse: modify, ErrorHandler: errorHandler, ErrorLog: discardLog}
+	var h http.Handler = rp
 	if fast {
-		h = &Proxy{Rewrite: rewrite, Transport: tr, ModifyResponse: modify, ErrorHandler: errorHandler, ErrorLog: discardLog, Fallback: h}
+		h = ProxyFor(rp)
 	}
 	rec := httptest.NewRecorder()
 	rec.Header()["Content-Type"] = nil

@@ -60,6 +60,7 @@ type Proxy struct {
 // (ReverseProxy's default), or a hook the Proxy has no part for
 // (ErrorHandler nil: ReverseProxy logs and answers 502 itself).
 func ProxyFor(rp *httputil.ReverseProxy) http.Handler {
+	//lint:ignore SA1019 a ReverseProxy with a Director, deprecated or not, is one the Proxy cannot stand for
 	if rp.Rewrite == nil || rp.Director != nil || rp.FlushInterval != 0 || rp.Transport == nil || rp.ErrorHandler == nil {
 		return rp
 	}

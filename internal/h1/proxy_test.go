@@ -84,6 +84,7 @@ func TestProxyFor(t *testing.T) {
 		t.Errorf("ProxyFor: %#v", ProxyFor(rp))
 	}
 	for name, edit := range map[string]func(*httputil.ReverseProxy){
+		//lint:ignore SA1019 the deprecated Director is what this case is about
 		"Director":        func(rp *httputil.ReverseProxy) { rp.Rewrite, rp.Director = nil, func(*http.Request) {} },
 		"FlushInterval":   func(rp *httputil.ReverseProxy) { rp.FlushInterval = time.Second },
 		"no Transport":    func(rp *httputil.ReverseProxy) { rp.Transport = nil },

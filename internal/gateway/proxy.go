@@ -47,85 +47,82 @@ var _ httputil.BufferPool = (*bufferPool)(nil)
 // what h1.Proxy does not cover; both with the same fields (h1.ProxyFor).
 func (g *Gateway) newProxy(st *state, rt *route, target *url.URL, transport *upstreamTransport) http.Handler {
 	upstreamSeconds := g.metrics.upstream.WithLabelValues(rt.name)
-	signed := signedTransport{RoundTripper: transport, seconds: upstreamSeconds}
-	rewrite := func(pr *httputil.ProxyRequest) {
-		pr.SetURL(target)
-		h1.ForProxy(pr.Out, pr.In) // a buffered body stays one, for the fast client
-		if pr.Out.Method == http.MethodHead {
-			// No connection is reused after HEAD: an upstream that
-			// sent the body anyway, late, would answer the next
-			// request with it. The fast client never reuses one;
-			// this makes net/http's Transport close it too.
-			pr.Out.Close = true
-		}
-		if st.cfg.PreserveHost {
-			pr.Out.Host = pr.In.Host
-		}
-		trusted := st.isTrusted(pr.In.RemoteAddr)
-		st.stripClientHeaders(pr.Out.Header, trusted)
-		if trusted {
-			// Behind a trusted load balancer, its chain of addresses
-			// is kept and this hop appended.
-			if xff := pr.In.Header["X-Forwarded-For"]; len(xff) > 0 {
-				pr.Out.Header["X-Forwarded-For"] = append([]string(nil), xff...)
+	p := &httputil.ReverseProxy{
+		Transport:  signedTransport{RoundTripper: transport, seconds: upstreamSeconds},
+		BufferPool: st.buffers,
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(target)
+			h1.ForProxy(pr.Out, pr.In) // a buffered body stays one, for the fast client
+			if pr.Out.Method == http.MethodHead {
+				// No connection is reused after HEAD: an upstream that
+				// sent the body anyway, late, would answer the next
+				// request with it. The fast client never reuses one;
+				// this makes net/http's Transport close it too.
+				pr.Out.Close = true
 			}
-		}
-		pr.SetXForwarded()
-		if trusted {
-			for _, h := range []string{"X-Forwarded-Proto", "X-Forwarded-Host"} {
-				if v := pr.In.Header.Get(h); v != "" {
-					pr.Out.Header.Set(h, v)
+			if st.cfg.PreserveHost {
+				pr.Out.Host = pr.In.Host
+			}
+			trusted := st.isTrusted(pr.In.RemoteAddr)
+			st.stripClientHeaders(pr.Out.Header, trusted)
+			if trusted {
+				// Behind a trusted load balancer, its chain of addresses
+				// is kept and this hop appended.
+				if xff := pr.In.Header["X-Forwarded-For"]; len(xff) > 0 {
+					pr.Out.Header["X-Forwarded-For"] = append([]string(nil), xff...)
 				}
 			}
-		}
-		if !st.cfg.KeepTokenHeader {
-			pr.Out.Header.Del(st.tokenHeader)
-		}
-		v := verdictOf(pr.In, rt)
-		st.setFacts(pr.Out.Header, v, false)
-		id := requestID(pr.In.Context())
-		if id != "" {
-			pr.Out.Header.Set(RequestIDHeader, id)
-		}
-		if st.signer == nil {
-			return // no assertion to sign
-		}
-		host := pr.Out.Host
-		if host == "" {
-			host = pr.Out.URL.Host
-		}
-		token, err := st.sign(v, rt, id, pr.Out.Method, host, pr.Out.URL.RequestURI(), pr.Out.Header)
-		if err != nil {
-			// Never forward without the assertion: signedTransport
-			// fails the request instead.
-			pr.Out = pr.Out.WithContext(context.WithValue(pr.Out.Context(), unsignedKey{}, err))
-			return
-		}
-		if token != "" {
-			pr.Out.Header[st.assertionHeader] = []string{token}
-		}
-	}
-	modifyResponse := func(resp *http.Response) error {
-		if resp.StatusCode < 100 || resp.StatusCode > 999 {
-			// net/http reads "+04" as 4, and its server panics on
-			// writing such a status: a broken upstream is a 502.
-			return errBadStatus
-		}
-		return nil
-	}
-	rp := &httputil.ReverseProxy{
-		Transport:      signed,
-		BufferPool:     st.buffers,
-		Rewrite:        rewrite,
-		ModifyResponse: modifyResponse,
-		ErrorHandler:   g.proxyError(rt),
+			pr.SetXForwarded()
+			if trusted {
+				for _, h := range []string{"X-Forwarded-Proto", "X-Forwarded-Host"} {
+					if v := pr.In.Header.Get(h); v != "" {
+						pr.Out.Header.Set(h, v)
+					}
+				}
+			}
+			if !st.cfg.KeepTokenHeader {
+				pr.Out.Header.Del(st.tokenHeader)
+			}
+			v := verdictOf(pr.In, rt)
+			st.setFacts(pr.Out.Header, v, false)
+			id := requestID(pr.In.Context())
+			if id != "" {
+				pr.Out.Header.Set(RequestIDHeader, id)
+			}
+			if st.signer == nil {
+				return // no assertion to sign
+			}
+			host := pr.Out.Host
+			if host == "" {
+				host = pr.Out.URL.Host
+			}
+			token, err := st.sign(v, rt, id, pr.Out.Method, host, pr.Out.URL.RequestURI(), pr.Out.Header)
+			if err != nil {
+				// Never forward without the assertion: signedTransport
+				// fails the request instead.
+				pr.Out = pr.Out.WithContext(context.WithValue(pr.Out.Context(), unsignedKey{}, err))
+				return
+			}
+			if token != "" {
+				pr.Out.Header[st.assertionHeader] = []string{token}
+			}
+		},
+		ModifyResponse: func(resp *http.Response) error {
+			if resp.StatusCode < 100 || resp.StatusCode > 999 {
+				// net/http reads "+04" as 4, and its server panics on
+				// writing such a status: a broken upstream is a 502.
+				return errBadStatus
+			}
+			return nil
+		},
+		ErrorHandler: g.proxyError(rt),
 		// Its own lines (a body that broke off mid-copy) go to the
 		// gateway's log, as JSON, not to the standard logger.
 		ErrorLog: slog.NewLogLogger(g.log.Handler(), slog.LevelWarn),
 	}
-	var p http.Handler = rp
+	var proxy http.Handler = p
 	if transport.fast != nil {
-		p = h1.ProxyFor(rp)
+		proxy = h1.ProxyFor(p)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// No Content-Type the upstream did not send: net/http would
@@ -133,7 +130,7 @@ func (g *Gateway) newProxy(st *state, rt *route, target *url.URL, transport *ups
 		// on when ReverseProxy first flushes.
 		w.Header()["Content-Type"] = nil
 		fw := &finalHeaders{ResponseWriter: w, requestID: w.Header()[RequestIDHeader]}
-		p.ServeHTTP(fw, r)
+		proxy.ServeHTTP(fw, r)
 	})
 }
 
